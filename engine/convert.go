@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"reflect"
@@ -24,6 +23,7 @@ func (e *Engine) eventTable(s *script, v *view) *lua.LTable {
 	}
 	t := s.L.CreateTable(0, 12)
 	setStr(t, "kind", v.kind)
+	mt := s.L.CreateTable(0, 3)
 	switch ev := v.ev.(type) {
 	case *wx.Message:
 		e.fillMessage(s, t, ev)
@@ -57,8 +57,7 @@ func (e *Engine) eventTable(s *script, v *view) *lua.LTable {
 		setStr(t, "reason", ev.Reason)
 		setStr(t, "why", ev.Reason)
 	}
-	mt := s.L.CreateTable(0, 2)
-	mt.RawSetString("__index", s.msgMeta)
+	mt.RawSetString("__index", s.eventIndex)
 	ud := s.L.NewUserData()
 	ud.Value = v.ev
 	mt.RawSetString(eventKey, ud)
@@ -68,6 +67,36 @@ func (e *Engine) eventTable(s *script, v *view) *lua.LTable {
 	}
 	v.tables[s] = t
 	return t
+}
+
+// lazyField builds an event table's chat, sender, mentions or original on first access and
+// stores it in the table, so later reads are plain table reads.
+func (e *Engine) lazyField(L *lua.LState, t *lua.LTable, m *wx.Message, key string) lua.LValue {
+	var v lua.LValue = lua.LNil
+	switch key {
+	case "chat":
+		v = chatTable(m.Chat)
+	case "sender":
+		v = peerTable(m.Sender)
+	case "mentions":
+		v = stringsTable(m.Mentions)
+	case "original":
+		if m.Recall == nil {
+			return lua.LNil
+		}
+		if orig := e.original(L, m.Recall.OriginalMsgID); orig != nil {
+			v = orig
+		} else {
+			v = lua.LFalse // looked up once: not in the log
+		}
+	default:
+		return lua.LNil
+	}
+	t.RawSetString(key, v)
+	if v == lua.LFalse {
+		return lua.LNil
+	}
+	return v
 }
 
 // eventOf returns the Go event behind an event table, or nil.
@@ -89,13 +118,12 @@ func eventOf(L *lua.LState, v lua.LValue) wx.Event {
 }
 
 func (e *Engine) fillMessage(s *script, t *lua.LTable, m *wx.Message) {
+	// chat, sender, mentions and original are built on first access (lazyField): most
+	// handlers read one or two fields, and building tables dominates the cost of a call.
 	setStr(t, "id", m.MsgID)
 	t.RawSetString("text", lua.LString(m.Text))
 	t.RawSetString("time", timeLV(m.Time))
-	t.RawSetString("chat", chatTable(m.Chat))
-	t.RawSetString("sender", peerTable(m.Sender))
 	t.RawSetString("mentioned", lua.LBool(m.Mentioned))
-	t.RawSetString("mentions", stringsTable(m.Mentions))
 	t.RawSetString("is_self", lua.LBool(m.IsSelf))
 	setStr(t, "url", m.URL)
 	setStr(t, "title", m.Title)
@@ -145,9 +173,6 @@ func (e *Engine) fillMessage(s *script, t *lua.LTable, m *wx.Message) {
 		setStr(t, "replace_text", r.ReplaceText)
 		setStr(t, "by", r.By)
 		t.RawSetString("by_self", lua.LBool(r.BySelf))
-		if orig := e.original(r.OriginalMsgID); orig != nil {
-			t.RawSetString("original", orig)
-		}
 	}
 	if n := m.Notice; n != nil {
 		t.RawSetString("members", stringsTable(n.Targets))
@@ -182,13 +207,11 @@ func (e *Engine) fillMessage(s *script, t *lua.LTable, m *wx.Message) {
 }
 
 // original looks the recalled message up in the log; nil when unknown or unavailable.
-func (e *Engine) original(msgID string) *lua.LTable {
+func (e *Engine) original(L *lua.LState, msgID string) *lua.LTable {
 	if e.opts.History == nil || msgID == "" {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(e.baseCtx, e.opts.HandlerTimeout)
-	defer cancel()
-	m, err := e.opts.History.Original(ctx, msgID)
+	m, err := e.opts.History.Original(e.luaCtx(L), msgID)
 	if err != nil || m == nil {
 		if err != nil {
 			e.log.WithField("msg_id", msgID).WithError(err).Debug("recalled message not found in the log")
@@ -200,7 +223,7 @@ func (e *Engine) original(msgID string) *lua.LTable {
 
 // loggedMessageTable is a message from the log: the fields a recall or search needs.
 func loggedMessageTable(m *wx.Message) *lua.LTable {
-	t := &lua.LTable{}
+	t := newTable(0, 8)
 	setStr(t, "id", m.MsgID)
 	setStr(t, "kind", string(m.Kind))
 	t.RawSetString("text", lua.LString(m.Text))
@@ -213,7 +236,7 @@ func loggedMessageTable(m *wx.Message) *lua.LTable {
 
 // chatTable is msg.chat.
 func chatTable(p wx.Peer) *lua.LTable {
-	t := &lua.LTable{}
+	t := newTable(0, 4)
 	setStr(t, "id", p.ID)
 	t.RawSetString("name", lua.LString(p.Name()))
 	t.RawSetString("is_group", lua.LBool(p.IsGroup))
@@ -223,7 +246,7 @@ func chatTable(p wx.Peer) *lua.LTable {
 
 // peerTable is msg.sender, and a contact as bot.find and friends return it.
 func peerTable(p wx.Peer) *lua.LTable {
-	t := &lua.LTable{}
+	t := newTable(0, 14)
 	setStr(t, "id", p.ID)
 	t.RawSetString("name", lua.LString(p.Name()))
 	t.RawSetString("nickname", lua.LString(p.NickName))
@@ -433,4 +456,11 @@ func fromLua(v lua.LValue, depth int) (any, error) {
 		return m, err
 	}
 	return nil, fmt.Errorf("cannot encode a %s", v.Type())
+}
+
+// newTable is a pre-sized table for code that has no LState at hand (CreateTable does not use
+// its receiver): growing a table's hash part key by key is the main cost of building events.
+func newTable(acap, hcap int) *lua.LTable {
+	var L *lua.LState
+	return L.CreateTable(acap, hcap)
 }

@@ -62,6 +62,12 @@ func (r *recSender) SetRemark(_ context.Context, id, remark string) error {
 	return nil
 }
 
+func (r *recSender) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = nil
+}
+
 // texts returns the texts sent so far, "chat: text".
 func (r *recSender) texts() []string {
 	r.mu.Lock()
@@ -87,6 +93,9 @@ func (testWorld) Contacts(context.Context) ([]wx.Peer, error) {
 	return []wx.Peer{group1, friend1, friend2}, nil
 }
 func (testWorld) Find(_ context.Context, name string) ([]wx.Peer, error) {
+	if name == "filehelper" {
+		return []wx.Peer{{ID: "filehelper", NickName: "文件传输助手", IsSpecial: true}}, nil
+	}
 	var out []wx.Peer
 	for _, p := range []wx.Peer{group1, friend1, friend2} {
 		if p.ID == name || p.NickName == name {
@@ -218,6 +227,5 @@ func privateText(from wx.Peer, text string) *wx.Message {
 	msgSeq++
 	return &wx.Message{MsgID: "m" + strconv.Itoa(msgSeq), Kind: wx.KindText, Chat: from, Sender: from, Text: text, Time: testStart}
 }
-
 
 func asLoadError(err error, target **LoadError) bool { return errors.As(err, target) }

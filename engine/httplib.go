@@ -40,7 +40,7 @@ func (e *Engine) httpModule(L *lua.LState) *lua.LTable {
 		mod.RawSetString(strings.ToLower(method), L.NewFunction(func(L *lua.LState) int {
 			req, err := e.readHTTPRequest(L, method)
 			if err != nil {
-				L.ArgError(1, err.Error())
+				L.RaiseError("%s: %s", call, err)
 			}
 			act := e.suspend(L, call)
 			go func() {

@@ -73,7 +73,7 @@ func (e *Engine) resume(act *activation, fn *lua.LFunction, args []lua.LValue) (
 	case lua.ResumeOK:
 		delete(e.activations, act.thread)
 		s.failures = 0
-		if len(s.threads) < maxIdleThreads && !s.closed && act.thread.GetTop() == 0 {
+		if len(s.threads) < maxIdleThreads && !s.closed {
 			// A finished coroutine has an empty call stack; gopher-lua only marks it dead.
 			// Reviving it saves allocating a fresh stack and registry per handler call.
 			act.thread.Dead = false

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"qunguan/wx"
 )
 
 // allowedModules are what require() gives scripts.
@@ -83,6 +85,24 @@ func (e *Engine) newSandbox(s *script) *lua.LState {
 		return 0
 	}))
 	s.msgMeta = e.eventMethods(L, s)
+	s.eventIndex = L.NewFunction(func(L *lua.LState) int {
+		t := L.CheckTable(1)
+		key, ok := L.Get(2).(lua.LString)
+		if !ok {
+			L.Push(lua.LNil)
+			return 1
+		}
+		if method := s.msgMeta.RawGetString(string(key)); method != lua.LNil {
+			L.Push(method)
+			return 1
+		}
+		if m, ok := eventOf(L, t).(*wx.Message); ok {
+			L.Push(e.lazyField(L, t, m, string(key)))
+			return 1
+		}
+		L.Push(lua.LNil)
+		return 1
+	})
 	return L
 }
 

@@ -54,7 +54,7 @@ bot.hear("^ping$", function(msg) msg:reply("pong") end)
 		"concat bomb":  "table.concat: result too large",
 	}
 	for name, want := range cases {
-		h.sender.sent = nil
+		h.sender.reset()
 		h.dispatch(groupText(friend1, "try "+name), groupText(friend1, "ping"))
 		got := h.sender.texts()
 		if len(got) != 2 || !strings.Contains(got[0], "ok=false") || !strings.Contains(got[0], want) || got[1] != "g1: pong" {

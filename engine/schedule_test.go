@@ -72,7 +72,7 @@ h.cancel()
 	)
 	// The cron spec runs on weekdays only: from Friday evening to Monday it fires once more
 	// on Friday… (advance to Tuesday 18:30 and count cron lines).
-	h.sender.sent = nil
+	h.sender.reset()
 	h.advance(23*time.Hour + 30*time.Minute)
 	var crons []string
 	for _, s := range h.sender.texts() {
@@ -88,14 +88,14 @@ h.cancel()
 func TestScheduleInfoAndBadSpecs(t *testing.T) {
 	dir := t.TempDir()
 	writeScripts(t, dir, map[string]string{
-		"badcron.lua":  `require("bot").cron("61 * * * *", function() end)`,
-		"baddur.lua":   `require("bot").every("ten minutes", function() end)`,
-		"badat.lua":    `require("bot").at("tomorrow", function() end)`,
-		"badopt.lua":   "local bot = require('bot')\n\nbot.hear('x', function() end, {chat = 'g'})",
-		"badre.lua":    `require("bot").hear("(unclosed", function() end)`,
-		"badkind.lua":  `require("bot").on("redpackets", function() end)`,
-		"syntax.lua":   "local bot = require('bot')\nbot.hear('x', function()\n",
-		"ok.lua":       `require("bot").cron("0 9 * * *", function() end)`,
+		"badcron.lua": `require("bot").cron("61 * * * *", function() end)`,
+		"baddur.lua":  `require("bot").every("ten minutes", function() end)`,
+		"badat.lua":   `require("bot").at("tomorrow", function() end)`,
+		"badopt.lua":  "local bot = require('bot')\n\nbot.hear('x', function() end, {chat = 'g'})",
+		"badre.lua":   `require("bot").hear("(unclosed", function() end)`,
+		"badkind.lua": `require("bot").on("redpackets", function() end)`,
+		"syntax.lua":  "local bot = require('bot')\nbot.hear('x', function()\n",
+		"ok.lua":      `require("bot").cron("0 9 * * *", function() end)`,
 	})
 	e, err := New(Options{Dir: dir, Sender: &recSender{}, Clock: NewVirtualClock(testStart), Location: time.UTC})
 	if err != nil {
@@ -153,7 +153,7 @@ bot.every("1m", function() bot.send("徒步群", "tick v1") end)
 	if err := h.e.Reload(t.Context()); err == nil || !strings.Contains(err.Error(), "ver.lua:3: half way") {
 		t.Fatalf("reload error = %v", err)
 	}
-	h.sender.sent = nil
+	h.sender.reset()
 	h.dispatch(groupText(friend1, "v"))
 	h.expectTexts("g1: v1")
 
@@ -165,7 +165,7 @@ bot.hear("^v$", function(msg) msg:reply("v3") end)
 	if err := h.e.Reload(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	h.sender.sent = nil
+	h.sender.reset()
 	h.dispatch(groupText(friend1, "v"))
 	h.advance(5 * time.Minute)
 	h.expectTexts("g1: v3")
@@ -181,7 +181,7 @@ func TestWatchReloadsChangedFile(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		time.Sleep(30 * time.Millisecond)
-		h.sender.sent = nil
+		h.sender.reset()
 		h.dispatch(groupText(friend1, "w"))
 		if got := h.sender.texts(); len(got) == 1 && got[0] == "g1: w2" {
 			return

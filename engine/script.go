@@ -34,11 +34,11 @@ type script struct {
 	disabled bool
 	closed   bool
 
-	order    int         // position in Engine.scripts, for priority ties
-	msgMeta  *lua.LTable // methods of event tables (reply)
-	reCache  map[string]*regexp.Regexp
-	threads  []*lua.LState // finished handler coroutines, reused
-	configLV lua.LValue
+	order      int            // position in Engine.scripts, for priority ties
+	msgMeta    *lua.LTable    // methods of event tables (reply)
+	eventIndex *lua.LFunction // __index of event tables: methods, then lazy fields
+	reCache    map[string]*regexp.Regexp
+	threads    []*lua.LState // finished handler coroutines, reused
 }
 
 // LoadError is a script that failed to compile or to run its top-level chunk.
