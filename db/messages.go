@@ -195,6 +195,13 @@ func (d *DB) Search(ctx context.Context, q SearchQuery) ([]LoggedMessage, error)
 		limit = DefaultSearchLimit
 	}
 	limit = min(limit, MaxSearchLimit)
+	// SQLite strings end at NUL: a NUL in the query would cut it, and could unbalance quotes.
+	if text := strings.ReplaceAll(q.Text, "\x00", ""); text != q.Text {
+		if text == "" {
+			return nil, nil
+		}
+		q.Text = text
+	}
 	where, args := q.where()
 	var query string
 	switch {
@@ -283,19 +290,20 @@ GROUP BY k ORDER BY %s`
 // the rest by count, largest first. Filter.Limit caps the number of groups.
 func (d *DB) Stats(ctx context.Context, f Filter, by StatsBy) ([]Stat, error) {
 	var key, name, join, order string
-	const named = "COALESCE(NULLIF(MAX(c.remark), ''), NULLIF(MAX(c.nickname), ''), %s, '')"
+	const named = "COALESCE(NULLIF(MAX(c.remark), ''), NULLIF(MAX(c.nickname), ''), %s)"
 	switch by {
 	case ByDay:
 		key = "strftime('%Y-%m-%d', m.created_at / 1000, 'unixepoch', 'localtime')"
-		name, join, order = "k", "NULL", "k"
+		name, join, order = key, "NULL", "k"
 	case ByChat:
 		key, join, order = "COALESCE(m.chat_id, '')", "m.chat_id", "COUNT(*) DESC, k"
-		name = fmt.Sprintf(named, "k")
+		name = fmt.Sprintf(named, key)
 	case BySender:
 		key, join, order = "COALESCE(m.sender_id, '')", "m.sender_id", "COUNT(*) DESC, k"
-		name = fmt.Sprintf(named, "k")
+		name = fmt.Sprintf(named, key)
 	case ByKind:
-		key, name, join, order = "m.kind", "k", "NULL", "COUNT(*) DESC, k"
+		key, join, order = "m.kind", "NULL", "COUNT(*) DESC, k"
+		name = key
 	default:
 		return nil, fmt.Errorf("db: stats by %q: want day, chat, sender or kind: %w", by, ErrInvalidArgument)
 	}

@@ -14,13 +14,15 @@ import (
 // export.
 const sqliteRecursive = 33
 
-// readPragmas are the pragmas a script may run, and only without an argument: they describe the
-// schema and change nothing.
-var readPragmas = map[string]bool{
-	"table_info": true, "table_xinfo": true, "table_list": true, "index_list": true,
-	"index_info": true, "index_xinfo": true, "foreign_key_list": true, "user_version": true,
-	"schema_version": true, "data_version": true,
-}
+// schemaPragmas describe the schema and take a table or index name as their argument;
+// settingPragmas are read-only only without an argument (PRAGMA user_version = 9 writes).
+var (
+	schemaPragmas = map[string]bool{
+		"table_info": true, "table_xinfo": true, "table_list": true, "index_list": true,
+		"index_info": true, "index_xinfo": true, "foreign_key_list": true,
+	}
+	settingPragmas = map[string]bool{"user_version": true, "schema_version": true, "data_version": true}
+)
 
 // lockDown is the connect hook of the scripts' pool. The connection is already opened with
 // mode=ro and query_only; on top of that no database may be attached (ATTACH could open any
@@ -37,7 +39,8 @@ func lockDown(c *sqlite3.SQLiteConn) error {
 			}
 			return sqlite3.SQLITE_OK
 		case sqlite3.SQLITE_PRAGMA:
-			if arg2 == "" && readPragmas[strings.ToLower(arg1)] {
+			name := strings.ToLower(arg1)
+			if schemaPragmas[name] || (arg2 == "" && settingPragmas[name]) {
 				return sqlite3.SQLITE_OK
 			}
 		}
