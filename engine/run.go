@@ -99,8 +99,28 @@ func (e *Engine) suspend(L *lua.LState, call string) *activation {
 	if act == nil || act.thread != L {
 		L.RaiseError("%s can only be called from a handler: not while the script loads and not inside a coroutine the script created", call)
 	}
+	if insideProtectedCall(L) {
+		// gopher-lua cannot yield across pcall: the call would return at once instead of
+		// waiting, which is worse than an error.
+		L.RaiseError("%s cannot wait inside pcall or xpcall; call it directly in the handler", call)
+	}
 	act.waiting = true
 	return act
+}
+
+// insideProtectedCall reports whether pcall or xpcall is on the coroutine's call stack.
+func insideProtectedCall(L *lua.LState) bool {
+	pcall, xpcall := L.GetGlobal("pcall"), L.GetGlobal("xpcall")
+	for level := 0; ; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			return false
+		}
+		fn, err := L.GetInfo("f", dbg, lua.LNil)
+		if err == nil && (fn == pcall || fn == xpcall) {
+			return true
+		}
+	}
 }
 
 // wake resumes a suspended handler on the loop with the values build returns.
