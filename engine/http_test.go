@@ -31,7 +31,7 @@ func TestHTTPTimeoutSizeCapAndJSON(t *testing.T) {
 	h := newHarness(t, map[string]string{"web.lua": `
 local bot = require("bot")
 bot.hear("^get (.+)$", function(msg, m)
-  local resp, err = bot.http.get(bot.config.base .. m[1], {timeout = "100ms"})
+  local resp, err = bot.http.get(bot.config.base .. m[1], {timeout = m[1] == "/slow" and "100ms" or "5s"})
   if not resp then msg:reply("error " .. err) return end
   msg:reply("status " .. resp.status .. " len " .. #resp.body)
 end)

@@ -298,14 +298,11 @@ func (e *Engine) capStrings(L *lua.LState) {
 		if size := float64(len(s))*float64(n) + float64(len(sep))*float64(n-1); size > float64(limit) {
 			tooBig(L, "string.rep", size)
 		}
-		var b strings.Builder
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				b.WriteString(sep)
-			}
-			b.WriteString(s)
+		if sep == "" {
+			L.Push(lua.LString(strings.Repeat(s, n)))
+			return 1
 		}
-		L.Push(lua.LString(b.String()))
+		L.Push(lua.LString(strings.Repeat(s+sep, n-1) + s))
 		return 1
 	}))
 	str.RawSetString("gsub", L.NewFunction(func(L *lua.LState) int {

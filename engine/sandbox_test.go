@@ -36,7 +36,7 @@ bot.hear("^try (.+)$", function(msg, m)
   msg:reply(m[1] .. " ok=" .. tostring(ok) .. " " .. tostring(err))
 end)
 bot.hear("^ping$", function(msg) msg:reply("pong") end)
-`}, func(o *Options) { o.MaxStringSize = 10 << 20 })
+`}, func(o *Options) { o.MaxStringSize, o.HandlerTimeout = 10<<20, 5*time.Second })
 	cases := map[string]string{
 		"os.execute":   "os.execute is not available in qunguan scripts",
 		"os.exit":      "os.exit is not available in qunguan scripts",
