@@ -289,8 +289,7 @@ const (
 	insertMessage = `INSERT INTO messages (account, msg_id, new_msg_id, chat_id, sender_id, direction,
     origin, kind, msg_type, text, created_at, logged_at, recall_of, detail, raw)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (account, msg_id) DO NOTHING
-RETURNING id`
+ON CONFLICT (account, msg_id) DO NOTHING`
 	selectMessageRowID = `SELECT id FROM messages WHERE account = ? AND msg_id = ?`
 )
 
@@ -312,9 +311,13 @@ func (w *writeTx) logMessage(m *wx.Message) (isNew bool, err error) {
 	}
 	if group != "" && m.Sender.ID != "" && m.Sender.ID != w.selfID() && m.Sender.DisplayName != "" {
 		// The sender's display name as this message showed it; members were otherwise only
-		// known from member lists.
-		if err := w.upsertMember(group, m.Sender.ID, m.Sender.NickName, m.Sender.DisplayName, w.now); err != nil {
-			return false, err
+		// known from member lists. Once per transaction is enough.
+		key := [2]string{group, m.Sender.ID}
+		if shown, ok := w.members[key]; !ok || shown != m.Sender.DisplayName {
+			if err := w.upsertMember(group, m.Sender.ID, m.Sender.NickName, m.Sender.DisplayName, w.now); err != nil {
+				return false, err
+			}
+			w.members[key] = m.Sender.DisplayName
 		}
 	}
 
@@ -357,13 +360,18 @@ func (w *writeTx) logMessage(m *wx.Message) (isNew bool, err error) {
 	if created == 0 {
 		created = w.now
 	}
-	var rowID int64
-	err = w.tx.QueryRowContext(w.ctx, insertMessage, w.account, msgID, m.NewMsgID, nullStr(m.Chat.ID),
+	res, err := w.tx.ExecContext(w.ctx, insertMessage, w.account, msgID, m.NewMsgID, nullStr(m.Chat.ID),
 		nullStr(m.Sender.ID), dir, origin, string(m.Kind), m.MsgType, m.Text, created, w.now,
-		recallOf, detail, raw).Scan(&rowID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil // already logged
+		recallOf, detail, raw)
+	if err != nil {
+		return false, fmt.Errorf("message %s: %w", msgID, err)
 	}
+	// Triggers do not count in RowsAffected, and LastInsertId reverts after them: both are
+	// the messages row's.
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err // n == 0: already logged
+	}
+	rowID, err := res.LastInsertId()
 	if err != nil {
 		return false, fmt.Errorf("message %s: %w", msgID, err)
 	}

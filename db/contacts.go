@@ -309,3 +309,23 @@ func (d *DB) Members(ctx context.Context, account, groupID string) ([]Member, er
 	}
 	return out, nil
 }
+
+// Peer is the contact as an event snapshot (for the engine's contact book): stable id, the
+// current UserName when it belongs to this login, names and attributes.
+func (c Contact) Peer() wx.Peer {
+	p := wx.Peer{ID: c.ID, RawID: c.RawID, NickName: c.NickName, RemarkName: c.RemarkName,
+		Alias: c.Alias, Sex: c.Sex, Province: c.Province, City: c.City, Signature: c.Signature,
+		IsSelf: c.Kind == KindSelf, IsGroup: c.Kind == KindGroup, IsFriend: c.IsFriend,
+		IsOfficial: c.Kind == KindOfficial, IsSpecial: c.Kind == KindSpecial, MemberCount: c.MemberCount}
+	if c.Current {
+		p.UserName = c.UserName
+	}
+	return p
+}
+
+// Peer is the member as an event snapshot, with the group display name.
+func (m Member) Peer() wx.Peer {
+	p := m.Contact.Peer()
+	p.DisplayName = m.DisplayName
+	return p
+}

@@ -33,7 +33,14 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if benchFix.d != nil {
+		benchFix.d.Close()
+	}
+	if fixtureDir != "" {
+		os.RemoveAll(fixtureDir)
+	}
+	os.Exit(code)
 }
 
 // crashBatch is batch number n: crashBatchSize messages and a session whose SyncKey encodes n.

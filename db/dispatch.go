@@ -2,7 +2,9 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,18 +17,29 @@ import (
 // them in the same transaction as the log; MarkDispatched removes them; after a crash,
 // Undispatched hands back the ones that were committed but never handled.
 
+// No RETURNING: with go-sqlite3 a statement that returns rows costs several times an Exec.
 const enqueueEvent = `INSERT INTO dispatch_queue (account, type, payload, event_time, committed_at)
-VALUES (?, ?, ?, ?, ?) RETURNING seq`
+VALUES (?, ?, ?, ?, ?)`
 
 // enqueue queues a committed event and returns its position.
 func (w *writeTx) enqueue(ev wx.Event) (int64, error) {
 	typ, at := eventMeta(ev)
+	if m, ok := ev.(*wx.Message); ok && len(m.Raw) > 0 {
+		// The raw entry is in messages.raw already; Undispatched puts it back.
+		c := *m
+		c.Raw = nil
+		ev = &c
+	}
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		return 0, fmt.Errorf("queue %s: %w", typ, err)
 	}
-	var seq int64
-	if err := w.tx.QueryRowContext(w.ctx, enqueueEvent, w.account, typ, string(payload), ms(at), w.now).Scan(&seq); err != nil {
+	res, err := w.tx.ExecContext(w.ctx, enqueueEvent, w.account, typ, string(payload), ms(at), w.now)
+	if err != nil {
+		return 0, fmt.Errorf("queue %s: %w", typ, err)
+	}
+	seq, err := res.LastInsertId()
+	if err != nil {
 		return 0, fmt.Errorf("queue %s: %w", typ, err)
 	}
 	return seq, nil
@@ -101,7 +114,9 @@ type Replay struct {
 const (
 	lastTooOld = `SELECT COUNT(*), COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM dispatch_queue
 WHERE account = ? AND seq <= (SELECT COALESCE(MAX(seq), 0) FROM dispatch_queue WHERE account = ? AND committed_at < ?)`
-	selectQueued = `SELECT seq, type, payload FROM dispatch_queue WHERE account = ? ORDER BY seq`
+	selectQueued     = `SELECT seq, type, payload FROM dispatch_queue WHERE account = ? ORDER BY seq`
+	selectMessageRaw = `SELECT raw FROM messages WHERE account = ? AND msg_id = ?`
+	deleteQueued     = `DELETE FROM dispatch_queue WHERE seq = ?`
 )
 
 // Undispatched returns the account's events that were committed but not dispatched (the
@@ -164,8 +179,19 @@ func (d *DB) undispatched(ctx context.Context, account string, window time.Durat
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	for _, p := range r.Events {
+		if m, ok := p.Event.(*wx.Message); ok {
+			var raw sql.NullString
+			if err := w.tx.QueryRowContext(ctx, selectMessageRaw, account, m.MsgID).Scan(&raw); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return nil, err
+			}
+			if raw.Valid {
+				m.Raw = json.RawMessage(raw.String)
+			}
+		}
+	}
 	for _, seq := range bad {
-		if _, err := w.tx.ExecContext(ctx, `DELETE FROM dispatch_queue WHERE seq = ?`, seq); err != nil {
+		if _, err := w.tx.ExecContext(ctx, deleteQueued, seq); err != nil {
 			return nil, err
 		}
 		r.Skipped++

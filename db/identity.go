@@ -111,6 +111,10 @@ func (w *writeTx) selfID() string {
 
 const (
 	selectUserName = `SELECT contact_id, login_gen FROM user_names WHERE account = ? AND user_name = ?`
+	// lookupUserName also fetches what decides whether the contact row needs a write.
+	lookupUserName = `SELECT u.contact_id, u.login_gen, c.raw_id, c.nickname, c.last_seen
+FROM user_names u JOIN contacts c ON c.account = u.account AND c.id = u.contact_id
+WHERE u.account = ? AND u.user_name = ?`
 	upsertUserName = `INSERT INTO user_names (account, user_name, contact_id, login_gen, seen_at)
 VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (account, user_name) DO UPDATE
@@ -131,7 +135,6 @@ func (w *writeTx) resolve(s *sighting, strongOnly bool) (string, error) {
 				return "", err
 			}
 		}
-		w.touched[id] = true
 		return id, nil
 	}
 	if s.rawID == "" {
@@ -157,15 +160,25 @@ func (w *writeTx) resolve(s *sighting, strongOnly bool) (string, error) {
 		return id, w.bind(s.userName, id)
 	}
 
-	var id string
-	var gen int64
-	err := w.tx.QueryRowContext(w.ctx, selectUserName, w.account, s.userName).Scan(&id, &gen)
+	var id, rawID, nick string
+	var gen, lastSeen int64
+	err := w.tx.QueryRowContext(w.ctx, lookupUserName, w.account, s.userName).Scan(&id, &gen, &rawID, &nick, &lastSeen)
 	switch {
 	case err == nil:
-		if err := w.updateContact(id, s); err != nil {
-			return "", err
+		// The common case: a known UserName of this login. Write only what changed.
+		if s.full || (s.rawID != "" && s.rawID != rawID) || (s.nick != "" && nick == "") {
+			if err := w.updateContact(id, s); err != nil {
+				return "", err
+			}
 		}
-		return id, w.bind(s.userName, id)
+		if gen != w.acct.gen {
+			return id, w.bind(s.userName, id)
+		}
+		w.memo[s.userName] = id
+		if lastSeen < w.now-lastSeenPrecision {
+			w.touched[id] = true
+		}
+		return id, nil
 	case !errors.Is(err, sql.ErrNoRows):
 		return "", fmt.Errorf("look up %s: %w", s.userName, err)
 	}
@@ -210,8 +223,9 @@ const (
     first_seen, last_seen)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (account, id) DO NOTHING`
-	bumpPersonSeq = `UPDATE accounts SET person_seq = person_seq + 1 WHERE name = ? RETURNING person_seq`
-	bumpGroupSeq  = `UPDATE accounts SET group_seq = group_seq + 1 WHERE name = ? RETURNING group_seq`
+	bumpPersonSeq = `UPDATE accounts SET person_seq = person_seq + 1 WHERE name = ?`
+	bumpGroupSeq  = `UPDATE accounts SET group_seq = group_seq + 1 WHERE name = ?`
+	selectSeqs    = `SELECT person_seq, group_seq FROM accounts WHERE name = ?`
 )
 
 // createContact gives the sighting a new stable id.
@@ -221,9 +235,16 @@ func (w *writeTx) createContact(s *sighting) (string, error) {
 	if kind == "group" {
 		q, prefix = bumpGroupSeq, "g"
 	}
-	var n int64
-	if err := w.tx.QueryRowContext(w.ctx, q, w.account).Scan(&n); err != nil {
+	var person, group int64
+	if _, err := w.tx.ExecContext(w.ctx, q, w.account); err != nil {
 		return "", fmt.Errorf("new id: %w", err)
+	}
+	if err := w.tx.QueryRowContext(w.ctx, selectSeqs, w.account).Scan(&person, &group); err != nil {
+		return "", fmt.Errorf("new id: %w", err)
+	}
+	n := person
+	if kind == "group" {
+		n = group
 	}
 	id := prefix + strconv.FormatInt(n, 10)
 	if err := w.ensureContact(id, kind, s); err != nil {
@@ -321,7 +342,7 @@ const (
 	candidatesByNickname = `SELECT ` + candidateColumns + `, '', 0 FROM contacts c WHERE c.account = ? AND c.nickname = ? AND c.kind = ?`
 	candidatesInGroup    = `SELECT ` + candidateColumns + `, gm.display_name, gm.left_at IS NULL
 FROM group_members gm JOIN contacts c ON c.account = gm.account AND c.id = gm.member_id
-WHERE gm.account = ? AND gm.group_id = ? AND (gm.nickname = ?3 OR c.nickname = ?3) AND c.kind = 'person'`
+WHERE gm.account = ? AND gm.nickname = ? AND gm.group_id = ? AND c.kind = 'person'`
 )
 
 func (w *writeTx) candidates(q string, args ...any) ([]candidate, error) {
@@ -457,7 +478,7 @@ func (w *writeTx) matchPerson(s *sighting, strongOnly bool) (string, error) {
 		return try(candidatesByNickname, s.nick, byWeak, "nickname")
 	}
 	if s.group != "" && !s.isFriend {
-		cs, err := w.candidates(candidatesInGroup, w.account, s.group, s.nick)
+		cs, err := w.candidates(candidatesInGroup, w.account, s.nick, s.group)
 		if err != nil {
 			return "", err
 		}

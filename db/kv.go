@@ -56,10 +56,10 @@ func (d *DB) KVSet(ctx context.Context, account, script, key, value string, ttl 
 	return nil
 }
 
-// KVIncr adds delta to the integer at key and returns the new value. A missing or expired key
-// counts as 0 and is created with ttl (≤ 0: no expiry); an existing key keeps its expiry, so a
-// counter with a ttl counts within a window. A value that is not a JSON integer is
-// ErrNotInteger.
+// KVIncr adds delta to the integer at key (missing or expired: 0) and returns the new value.
+// ttl > 0 sets the key to expire ttl from now, at every call; ttl ≤ 0 keeps the key's
+// current expiry (none for a new key) — the semantics of the engine's in-memory store, so
+// scripts behave the same in tests. A value that is not a JSON integer is ErrNotInteger.
 func (d *DB) KVIncr(ctx context.Context, account, script, key string, delta int64, ttl time.Duration) (int64, error) {
 	now := d.now().UnixMilli()
 	var n int64
@@ -67,10 +67,8 @@ func (d *DB) KVIncr(ctx context.Context, account, script, key string, delta int6
 		var v string
 		var exp sql.NullInt64
 		err := tx.QueryRowContext(ctx, kvIncr, account, script, key, now).Scan(&v, &exp)
-		var expires any
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			expires = expiry(now, ttl)
 		case err != nil:
 			return err
 		default:
@@ -79,9 +77,13 @@ func (d *DB) KVIncr(ctx context.Context, account, script, key string, delta int6
 				return fmt.Errorf("%s: %w", v, ErrNotInteger)
 			}
 			n = cur
-			if exp.Valid {
-				expires = exp.Int64
-			}
+		}
+		var expires any
+		if exp.Valid {
+			expires = exp.Int64
+		}
+		if ttl > 0 {
+			expires = expiry(now, ttl)
 		}
 		n += delta
 		_, err = tx.ExecContext(ctx, kvSet, account, script, key, strconv.FormatInt(n, 10), expires, now)

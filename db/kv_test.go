@@ -63,17 +63,27 @@ func TestKV(t *testing.T) {
 		t.Error("expired key not pruned by the next write")
 	}
 
-	// Incr: from nothing, keeps the first expiry (a counting window), restarts after it.
+	// Incr: from nothing; a ttl renews the expiry at every call; ttl 0 keeps it.
 	for want := int64(1); want <= 3; want++ {
 		n, err := d.KVIncr(ctx, "main", "s", "count", 1, 10*time.Second)
 		if err != nil || n != want {
 			t.Fatalf("incr = %d, %v; want %d", n, err, want)
 		}
-		clock.Add(3 * time.Second)
+		clock.Add(6 * time.Second) // each call renews the 10 s
 	}
-	clock.Add(2 * time.Second) // 11 s after the first incr
-	if n, err := d.KVIncr(ctx, "main", "s", "count", 5, 10*time.Second); err != nil || n != 5 {
-		t.Errorf("incr after the window = %d, %v; want 5", n, err)
+	if n, err := d.KVIncr(ctx, "main", "s", "count", 2, 0); err != nil || n != 5 {
+		t.Errorf("incr without ttl = %d, %v; want 5", n, err)
+	}
+	clock.Add(5 * time.Second) // 11 s after the last renewal: ttl 0 did not renew
+	if _, ok := get("s", "count"); ok {
+		t.Error("counter outlived its expiry")
+	}
+	if n, err := d.KVIncr(ctx, "main", "s", "count", 5, 0); err != nil || n != 5 {
+		t.Errorf("incr after expiry = %d, %v; want 5", n, err)
+	}
+	clock.Add(time.Hour)
+	if _, ok := get("s", "count"); !ok {
+		t.Error("a counter created without ttl expired")
 	}
 	if n, err := d.KVIncr(ctx, "main", "s", "count", -7, 0); err != nil || n != -2 {
 		t.Errorf("incr -7 = %d, %v", n, err)

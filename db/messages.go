@@ -127,7 +127,10 @@ func (f Filter) where() (string, []any) {
 	var args []any
 	add := func(cond string, arg any) { conds, args = append(conds, cond), append(args, arg) }
 	if f.Account != "" {
-		add("m.account = ?", f.Account)
+		// Unary +: never drive the scan by the (account, msg_id) index, which would then have to
+		// sort every row of the account by id. Accounts are few; chat, time and rowid order
+		// are what narrow a search.
+		add("+m.account = ?", f.Account)
 	}
 	if f.ChatID != "" {
 		add("m.chat_id = ?", f.ChatID)
@@ -408,4 +411,26 @@ func (d *DB) Export(ctx context.Context, f Filter, fn func(LoggedMessage) error)
 		return fmt.Errorf("db: export: %w", err)
 	}
 	return nil
+}
+
+// Message rebuilds the wx.Message the log holds (for the engine's History: a recall's
+// ev.original, bot.db.search). Peers carry stable ids and names, not UserNames; kind-specific
+// fields come back from Detail.
+func (m LoggedMessage) Message() *wx.Message {
+	out := &wx.Message{
+		MsgID: m.MsgID, NewMsgID: m.NewMsgID, Kind: m.Kind, Time: m.Time, Text: m.Text,
+		MsgType: m.MsgType, IsSelf: m.Direction == Out, Echo: m.Origin == OriginBot, Raw: m.Raw,
+		Chat:   wx.Peer{ID: m.ChatID, NickName: m.ChatName, IsGroup: strings.HasPrefix(m.ChatID, "g")},
+		Sender: wx.Peer{ID: m.SenderID, NickName: m.SenderName, IsSelf: m.Direction == Out},
+	}
+	if len(m.Detail) > 0 {
+		var d messageDetail
+		if json.Unmarshal(m.Detail, &d) == nil {
+			out.AppMsgType, out.SubMsgType, out.Mentioned, out.Mentions = d.AppMsgType, d.SubMsgType, d.Mentioned, d.Mentions
+			out.URL, out.Title, out.Description, out.Media, out.File = d.URL, d.Title, d.Description, d.Media, d.File
+			out.Location, out.Card, out.MiniProgram, out.Amount = d.Location, d.Card, d.MiniProgram, d.Amount
+			out.Recall, out.Notice, out.FriendRequest, out.OwnerActivity = d.Recall, d.Notice, d.FriendRequest, d.OwnerActivity
+		}
+	}
+	return out
 }

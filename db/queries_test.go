@@ -212,6 +212,12 @@ func TestRecallsRedPacketsAndViews(t *testing.T) {
 	if err != nil || o.Text != "说错话了" || o.Kind != wx.KindText || !o.Time.Equal(at.Truncate(time.Millisecond)) {
 		t.Errorf("MessageByMsgID = %+v, %v", o, err)
 	}
+	if wm := o.Message(); wm.MsgID != "o1" || wm.Sender.NickName != "路人甲" || !wm.Chat.IsGroup || wm.Text != "说错话了" {
+		t.Errorf("as wx.Message: %+v", wm)
+	}
+	if r, err := d.MessageByMsgID(ctx, "main", "r1"); err != nil || r.Message().Recall == nil || r.Message().Recall.OriginalMsgID != "o1" {
+		t.Errorf("recall detail lost: %+v, %v", r, err)
+	}
 	if _, err := d.MessageByMsgID(ctx, "main", "nope"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing message: %v", err)
 	}

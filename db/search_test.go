@@ -126,34 +126,51 @@ func TestSearch(t *testing.T) {
 	}
 }
 
+// The search plans must never sort all matches: newest-first with LIMIT has to stop early.
 func TestSearchPlanAvoidsSort(t *testing.T) {
-	d, _, _ := searchWorld(t)
-	where, args := Filter{Account: "main"}.where()
-	q := fmt.Sprintf(searchFTS, where)
-	args = append([]any{ftsPhrase("明早几点")}, args...)
-	args = append(args, 50)
-	rows, err := d.readers.Query("EXPLAIN QUERY PLAN "+q, args...)
-	if err != nil {
-		t.Fatal(err)
+	d, ids, base := searchWorld(t)
+	plan := func(q string, args ...any) []string {
+		rows, err := d.readers.Query("EXPLAIN QUERY PLAN "+q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			rows.Scan(&id, &parent, &notused, &detail)
+			out = append(out, detail)
+		}
+		return out
 	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		rows.Scan(&id, &parent, &notused, &detail)
-		plan = append(plan, detail)
-	}
-	t.Logf("plan: %q", plan)
-	if len(plan) == 0 {
-		t.Fatal("no plan")
-	}
-	for _, p := range plan {
-		if p == "USE TEMP B-TREE FOR ORDER BY" {
-			t.Errorf("FTS search sorts all matches: %q", plan)
+	for _, c := range []struct {
+		name  string
+		tmpl  string
+		text  any
+		f     Filter
+		first string
+	}{
+		{"fts", searchFTS, ftsPhrase("明早几点"), Filter{Account: "main"}, "SCAN f VIRTUAL TABLE"},
+		{"fts in chat", searchFTS, ftsPhrase("明早几点"), Filter{Account: "main", ChatID: ids["hike"]}, "SCAN f VIRTUAL TABLE"},
+		{"like", searchLike, "%明早%", Filter{Account: "main"}, "SCAN m"},
+		{"like in chat", searchLike, "%明早%", Filter{Account: "main", ChatID: ids["hike"]}, "SEARCH m USING INDEX messages_chat"},
+		{"like by sender", searchLike, "%明早%", Filter{Account: "main", SenderID: ids["ajie"]}, "SCAN m"},
+		{"all", searchAll, nil, Filter{Account: "main", Kind: wx.KindImage}, "SCAN m"},
+		{"all in chat", searchAll, nil, Filter{Account: "main", ChatID: ids["hike"]}, "SEARCH m USING INDEX messages_chat"},
+	} {
+		where, args := c.f.where()
+		if c.text != nil {
+			args = append([]any{c.text}, args...)
+		}
+		args = append(args, 50)
+		p := plan(fmt.Sprintf(c.tmpl, where), args...)
+		if len(p) == 0 || !strings.HasPrefix(p[0], c.first) {
+			t.Errorf("%s: plan %q, want it to start with %q", c.name, p, c.first)
+		}
+		if slices.Contains(p, "USE TEMP B-TREE FOR ORDER BY") {
+			t.Errorf("%s: sorts all matches: %q", c.name, p)
 		}
 	}
-	if !strings.HasPrefix(plan[0], "SCAN f VIRTUAL TABLE") {
-		t.Errorf("FTS table does not drive the loop: %q", plan)
-	}
+	_ = base
 }

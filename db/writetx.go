@@ -25,6 +25,7 @@ type writeTx struct {
 
 	memo         map[string]string      // UserName → stable id, bound in this transaction
 	touched      map[string]bool        // contacts seen: last_seen = now at commit
+	members      map[[2]string]string   // (group, member) → display name written in this transaction
 	revealed     map[string]string      // UserName → raw id that this batch revealed
 	groupMembers map[string][]wx.Member // group UserName → member list in this batch
 }
@@ -45,6 +46,10 @@ WHERE name = ?`
 	touchContact = `UPDATE contacts SET last_seen = ? WHERE account = ? AND id = ? AND last_seen < ?`
 )
 
+// lastSeenPrecision: contacts.last_seen is refreshed when it is older than this, so that a busy
+// chat does not cost a contact write per batch.
+const lastSeenPrecision = 60_000 // ms
+
 // beginWrite starts a write transaction for the account (creating its row on first use).
 func (d *DB) beginWrite(ctx context.Context, account string) (*writeTx, error) {
 	if account == "" {
@@ -57,7 +62,7 @@ func (d *DB) beginWrite(ctx context.Context, account string) (*writeTx, error) {
 	w := &writeTx{
 		ctx: ctx, tx: tx, log: d.log, account: account, now: d.now().UnixMilli(),
 		memo: map[string]string{}, touched: map[string]bool{}, revealed: map[string]string{},
-		groupMembers: map[string][]wx.Member{},
+		groupMembers: map[string][]wx.Member{}, members: map[[2]string]string{},
 	}
 	if _, err := tx.ExecContext(ctx, ensureAccount, account, w.now, w.now); err != nil {
 		tx.Rollback()

@@ -101,7 +101,7 @@ CREATE TABLE messages (
     FOREIGN KEY (account, chat_id) REFERENCES contacts (account, id),
     FOREIGN KEY (account, sender_id) REFERENCES contacts (account, id)
 ) STRICT;
-CREATE INDEX messages_chat ON messages (account, chat_id, id);
+CREATE INDEX messages_chat ON messages (chat_id, id);                -- a chat, newest first
 CREATE INDEX messages_created ON messages (created_at);
 CREATE INDEX messages_recall_of ON messages (recall_of) WHERE recall_of IS NOT NULL;
 
