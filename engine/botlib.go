@@ -229,7 +229,7 @@ func (e *Engine) botModule(L *lua.LState, s *script) *lua.LTable {
 		})
 	}
 
-	bot.RawSetString("config", toLua(L, e.opts.Config[s.name]))
+	bot.RawSetString("config", toLua(L, e.scriptConfig(s.name)))
 	if bot.RawGetString("config") == lua.LNil {
 		bot.RawSetString("config", L.NewTable())
 	}
@@ -506,4 +506,20 @@ func (e *Engine) dbModule(L *lua.LState) *lua.LTable {
 		return 1
 	}))
 	return db
+}
+
+// scriptConfig is the script's config section over Options.ConfigDefaults.
+func (e *Engine) scriptConfig(name string) map[string]any {
+	section := e.opts.Config[name]
+	if len(e.opts.ConfigDefaults) == 0 {
+		return section
+	}
+	merged := make(map[string]any, len(section)+len(e.opts.ConfigDefaults))
+	for k, v := range e.opts.ConfigDefaults {
+		merged[k] = v
+	}
+	for k, v := range section {
+		merged[k] = v
+	}
+	return merged
 }

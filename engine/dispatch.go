@@ -101,11 +101,15 @@ func (e *Engine) handleEvent(ev wx.Event) {
 			return
 		}
 		if ev.Kind == wx.KindOwnerActive {
-			chatID := ev.Chat.ID
-			if ev.Chat.IsSelf {
-				chatID = ""
+			// Code 4 (SYNC_CONV) is the list of recent chats sent after every login: a
+			// protocol artefact, not the owner touching the phone.
+			if ev.OwnerActivity == nil || ev.OwnerActivity.Code != 4 {
+				chatID := ev.Chat.ID
+				if ev.Chat.IsSelf {
+					chatID = ""
+				}
+				e.owner.record(chatID, now)
 			}
-			e.owner.record(chatID, now)
 		} else if ev.IsSelf {
 			e.owner.record(ev.Chat.ID, now)
 		}

@@ -52,6 +52,9 @@ type Options struct {
 	Location *time.Location
 	// Config holds each script's bot.config, by script name (file name without ".lua").
 	Config map[string]map[string]any
+	// ConfigDefaults are keys every script's bot.config has unless its own section sets them
+	// (the daemon puts the global alert_to here).
+	ConfigDefaults map[string]any
 	// Logger receives everything the engine logs (with module=engine). Default: logrus's
 	// standard logger.
 	Logger logrus.FieldLogger
@@ -83,6 +86,9 @@ type Options struct {
 	// OnHandlerError, if set, is called on the loop goroutine after each failed handler call
 	// (scripttest turns these into test failures). It must not call into the Engine.
 	OnHandlerError func(*ScriptError)
+	// OnRuleFired, if set, is called on the loop goroutine each time a rule matched an event,
+	// just before its handler runs: the demo's live feed shows which rule fired.
+	OnRuleFired func(rule RuleInfo, ev wx.Event)
 }
 
 // Engine runs the Lua scripts of one account. All Lua runs on the goroutine that calls Run.

@@ -125,10 +125,16 @@ end)
 	h.sender.reset()
 	h.dispatch(groupText(friend1, "在吗"))
 	h.expectTexts("g1: 主人不在，我先回")
-	// Opening WeChat on the phone without a particular chat counts everywhere.
+	// The chat list sent after every login (code 4) is not the owner using the phone.
+	h.advance(2 * time.Minute)
+	h.sender.reset()
+	h.dispatch(&wx.Message{MsgID: "sync", Kind: wx.KindOwnerActive, IsSelf: true, Chat: selfP, Sender: selfP,
+		OwnerActivity: &wx.OwnerActivity{Code: 4}}, privateText(friend2, "在吗"))
+	h.expectTexts("u2: 主人不在，我先回")
+	// Using WeChat on the phone without a particular chat counts everywhere.
 	h.sender.reset()
 	h.dispatch(&wx.Message{MsgID: "oa", Kind: wx.KindOwnerActive, IsSelf: true, Chat: selfP, Sender: selfP,
-		OwnerActivity: &wx.OwnerActivity{Code: 4}}, privateText(friend2, "在吗"))
+		OwnerActivity: &wx.OwnerActivity{Code: 1}}, privateText(friend2, "在吗"))
 	h.expectTexts()
 }
 

@@ -28,6 +28,9 @@ func (e *Engine) callRule(r *rule, v *view, captures []string) bool {
 	if r.method != "on" {
 		args = append(args, capturesTable(r, captures))
 	}
+	if e.opts.OnRuleFired != nil {
+		e.opts.OnRuleFired(r.info, v.ev)
+	}
 	return e.start(s, r.info.Name, r.fn, args...)
 }
 
