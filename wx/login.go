@@ -125,9 +125,10 @@ func (c *Client) qrLogin(ctx context.Context) (*LoginEvent, error) {
 			return nil, err
 		}
 		qr := QRCode{UUID: uuid, URL: "https://" + qrHost + "/l/" + uuid, N: n}
-		c.log.WithField("url", qr.URL).Info("waiting for the QR code to be scanned")
 		if c.opts.QR != nil {
 			c.opts.QR(deadline, qr)
+		} else {
+			c.log.WithField("url", qr.URL).Info("waiting for the QR code to be scanned")
 		}
 		redirect, err := c.waitForConfirm(deadline, uuid)
 		if errors.Is(err, errQRExpired) {
