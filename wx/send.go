@@ -220,7 +220,9 @@ func (c *Client) Upload(ctx context.Context, to, name string, data []byte) (stri
 		if err != nil {
 			return "", err
 		}
-		var ans struct{ MediaID string `json:"MediaId"` }
+		var ans struct {
+			MediaID string `json:"MediaId"`
+		}
 		if err := decodeAnswer("webwxuploadmedia", answer, &ans); err != nil {
 			return "", err
 		}

@@ -87,8 +87,8 @@ type Outbox struct {
 }
 
 type queued struct {
-	job      Job
-	attempts int
+	job       Job
+	attempts  int
 	notBefore time.Time
 }
 
