@@ -44,11 +44,8 @@ func DecodeContent(s string) string { return decodeText(s, true) }
 func DecodeName(s string) string { return decodeText(s, false) }
 
 func decodeText(s string, breaks bool) string {
-	if strings.IndexByte(s, '<') < 0 {
-		if strings.IndexByte(s, '&') < 0 {
-			return s
-		}
-		return html.UnescapeString(s)
+	if strings.IndexByte(s, '<') < 0 && strings.IndexByte(s, '&') < 0 {
+		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s))
@@ -86,11 +83,41 @@ func decodeText(s string, breaks bool) string {
 // stretch is "entities last" without letting a decoded emoji rune join the text after it into
 // an entity.
 func writeUnescaped(b *strings.Builder, s string) {
-	if strings.IndexByte(s, '&') < 0 {
-		b.WriteString(s)
+	for {
+		i := strings.IndexByte(s, '&')
+		if i < 0 {
+			b.WriteString(s)
+			return
+		}
+		b.WriteString(s[:i])
+		s = s[i:]
+		// The entities the server writes are decoded here without allocating; anything else
+		// (numeric, named, missing ';') goes to html.UnescapeString, which decodes entity by
+		// entity, so handing it the rest of the stretch gives the same result.
+		if r, n := commonEntity(s); n > 0 {
+			b.WriteByte(r)
+			s = s[n:]
+			continue
+		}
+		b.WriteString(html.UnescapeString(s))
 		return
 	}
-	b.WriteString(html.UnescapeString(s))
+}
+
+func commonEntity(s string) (byte, int) {
+	switch {
+	case strings.HasPrefix(s, "&lt;"):
+		return '<', 4
+	case strings.HasPrefix(s, "&gt;"):
+		return '>', 4
+	case strings.HasPrefix(s, "&amp;"):
+		return '&', 5
+	case strings.HasPrefix(s, "&quot;"):
+		return '"', 6
+	case strings.HasPrefix(s, "&#39;"):
+		return '\'', 5
+	}
+	return 0, 0
 }
 
 // matchEmojiSpan recognises an emoji span at the start of s. It returns the code points (r2 is

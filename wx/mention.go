@@ -63,25 +63,35 @@ func isASCIIAlnum(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
+// maxMentionBytes bounds how far a name is looked for: the longest name and its separator.
+// It keeps Mentions linear in the text however many '@' it holds.
+const maxMentionBytes = maxMentionRunes*utf8.UTFMax + len(string(mentionSeparator))
+
 // mentionNameAt reads a mentioned name starting at text[start] (just after the '@'). It
 // returns "" when what follows is not a plausible name.
 func mentionNameAt(text string, start int) (name string, end int) {
 	rest := text[start:]
-	end = len(rest)
+	truncated := len(rest) > maxMentionBytes
+	if truncated {
+		rest = rest[:maxMentionBytes] // may cut a rune: only whole separators are searched for
+	}
+	n := -1
 	// The mobile form: a U+2005 before any line break or further '@' ends the name exactly.
-	if k := strings.IndexRune(rest, mentionSeparator); k >= 0 {
-		if strings.IndexAny(rest[:k], "\n@") < 0 {
-			end = k
-		}
+	if k := strings.IndexRune(rest, mentionSeparator); k >= 0 && strings.IndexAny(rest[:k], "\n@") < 0 {
+		n = k
+	} else if k := strings.IndexAny(rest, " \n\t\u2005"); k >= 0 {
+		n = k
+	} else if !truncated {
+		n = len(rest)
 	}
-	if k := strings.IndexAny(rest[:end], " \n\t\u2005"); k >= 0 && end == len(rest) {
-		end = k
-	}
-	name = rest[:end]
-	if name == "" || utf8.RuneCountInString(name) > maxMentionRunes || !looksLikeName(name) {
+	if n <= 0 {
 		return "", start
 	}
-	return name, start + end
+	name = rest[:n]
+	if utf8.RuneCountInString(name) > maxMentionRunes || !looksLikeName(name) {
+		return "", start
+	}
+	return name, start + n
 }
 
 // looksLikeName requires a letter, digit or symbol (emoji): "_" of "@_@" is not a name.
@@ -95,7 +105,7 @@ func looksLikeName(name string) bool {
 }
 
 // IsMentioned reports whether a decoded text @-mentions name: "@"+name followed by U+2005, a
-// space, a line break or the end of the text. name is the account's DisplayName in the group
+// space, a line break (or TAB) or the end of the text. name is the account's DisplayName in the group
 // if set, else its NickName; "" is never mentioned.
 func IsMentioned(text, name string) bool {
 	_, _, ok := findMention(text, name, 0)
@@ -127,7 +137,7 @@ func findMention(text, name string, from int) (start, end int, ok bool) {
 		switch r {
 		case mentionSeparator, ' ':
 			return at, after + size, true
-		case '\n':
+		case '\n', '\t':
 			return at, after, true
 		}
 	}

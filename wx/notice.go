@@ -41,10 +41,13 @@ func ParseGroupNotice(text string) *GroupNotice {
 }
 
 func parseChineseNotice(t string) *GroupNotice {
-	// Rename first: a new group name may contain any other notice's words.
+	// Rename first: a new group name may contain any other notice's words. It always sits in
+	// “…”; the actor is 你, a quoted name, or (some versions) a bare name.
 	if i := strings.Index(t, zhRenamed); i >= 0 {
 		actor, newName := t[:i], t[i+len(zhRenamed):]
-		if newName != "" && (actor == zhSelf || actor != "" && !strings.Contains(actor, zhInvited)) {
+		curly := strings.HasPrefix(newName, "“") && strings.HasSuffix(newName, "”") && len(newName) > len("“”")
+		quoted := len(actor) >= 2 && actor[0] == '"' && actor[len(actor)-1] == '"'
+		if curly && (quoted || actor != "" && !strings.Contains(actor, `"`)) {
 			n := &GroupNotice{Kind: NoticeRename, NewName: unquoteName(newName)}
 			if actor == zhSelf {
 				n.ActorIsSelf = true
