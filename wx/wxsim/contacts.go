@@ -278,11 +278,8 @@ func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
 
 // handleStatusNotify answers Code 3 (inited) and Code 1 (read) alike.
 func (s *Server) handleStatusNotify(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		BaseRequest baseRequest
-		Code        flexInt
-	}
-	s.api(w, r, &req, &req.BaseRequest, func(sess *session) any {
+	var req struct{ BaseRequest baseRequest }
+	s.api(w, r, &req, &req.BaseRequest, func(*session) any {
 		return struct {
 			BaseResponse baseResponse
 			MsgID        string

@@ -90,8 +90,10 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) bool {
 	s.mu.Lock()
 	f := s.faults
 	reset := s.chance(f.ResetRate)
-	fail := !reset && s.chance(f.ErrorRate)
-	status := []int{500, 502, 503}[s.faultRand.IntN(3)]
+	status := 0
+	if !reset && s.chance(f.ErrorRate) {
+		status = []int{500, 502, 503}[s.faultRand.IntN(3)]
+	}
 	s.mu.Unlock()
 	if f.Latency > 0 {
 		t := time.NewTimer(f.Latency)
@@ -114,7 +116,7 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) bool {
 			}
 		}
 		panic(http.ErrAbortHandler) // HTTP/2 or a wrapped writer: abort the stream instead
-	case fail:
+	case status != 0:
 		writeBody(w, status, "text/html; charset=utf-8", []byte(http.StatusText(status)))
 		return true
 	}

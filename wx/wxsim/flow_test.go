@@ -67,6 +67,16 @@ func TestFlow(t *testing.T) {
 	}
 
 	before := userNames(t, e, c, initAns)
+	// A hot login (webwxinit again with the saved credentials) keeps every UserName.
+	if again := userNames(t, e, c, e.init(c)); len(again) != len(before) {
+		t.Errorf("hot login changed UserNames: %d then %d", len(before), len(again))
+	} else {
+		for un := range again {
+			if !before[un] {
+				t.Errorf("hot login gave the new UserName %s", un)
+			}
+		}
+	}
 
 	// statusnotify, Code 3.
 	r = e.post(api("webwxstatusnotify", "lang=zh_CN&pass_ticket="+c.passTicket),

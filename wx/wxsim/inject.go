@@ -129,9 +129,6 @@ func (s *Server) emit(in Injection, chat, from, card *contact) string {
 	id := s.ids.nextMsgID()
 	m := s.newMsg(id)
 	s.remember(in.Label, m.MsgId, chat, from)
-	if in.Kind == "file" {
-		s.media[m.MsgId] = mediaItem{size: fileSize(in)}
-	}
 	sess := s.liveSession()
 	if sess == nil {
 		return m.MsgId

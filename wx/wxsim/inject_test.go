@@ -191,6 +191,9 @@ func TestInjectKinds(t *testing.T) {
 		{name: "owner opened a chat on the phone", sel: "7",
 			body: `{"kind":"owner_active","chat":"周末徒步群"}`,
 			msgs: []want{{"MsgType": 51, "StatusNotifyCode": 2, "FromUserName": self, "ToUserName": hiking, "StatusNotifyUserName": hiking, "Content": ""}}},
+		{name: "self removed by the owner: DelContactList", sel: "2",
+			body: `{"kind":"leave","chat":"小区业主交流群","from":"老王","members":["self"]}`,
+			msgs: []want{{"MsgType": 10000, "FromUserName": un("小区业主交流群"), "Content": `你被"物业老王"移出群聊`}}, del: true},
 		{name: "raw entry with placeholders", sel: "2", rawEntry: true,
 			body: `{"raw":{"FromUserName":"{{group:周末徒步群}}","ToUserName":"{{self}}","MsgType":1,"Content":"{{user:小明}}:<br/>{{wxid:小明}} {{chatroom:周末徒步群}} {{msgid:q1}}"}}`,
 			msgs: []want{{"FromUserName": hiking, "ToUserName": self, "MsgId": re(`\d{19}`), "CreateTime": re(``),
@@ -226,6 +229,9 @@ func TestInjectKinds(t *testing.T) {
 			}
 			if tc.mod != nil {
 				checkMsg(t, decode(t, a.mods[0]), tc.mod)
+			}
+			if tc.del != (len(a.dels) > 0) {
+				t.Errorf("DelContactList = %v, want one entry: %v", a.dels, tc.del)
 			}
 		})
 	}

@@ -41,11 +41,11 @@ func keyedRand(key string) *rand.Rand {
 
 func pseudoBytes(key string, n int64) []byte {
 	r := keyedRand(key)
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.UintN(256))
+	b := make([]byte, (n+7)/8*8)
+	for i := 0; i < len(b); i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], r.Uint64())
 	}
-	return b
+	return b[:n]
 }
 
 // pictureJPEG is a real JPEG whose colours depend on key.

@@ -213,6 +213,20 @@ func TestUpload(t *testing.T) {
 	if !bytes.Equal([]byte(img.body), file) || img.header.Get("Content-Length") != fmt.Sprint(len(file)) {
 		t.Errorf("getmsgimg returned %d bytes, want the %d uploaded", len(img.body), len(file))
 	}
+	// openwechat sends stickers with Type 1 and videos with the literal pass_ticket.
+	r = e.post(api("webwxsendemoticon", "fun=sys&lang=zh_CN&pass_ticket="+c.passTicket), map[string]any{"BaseRequest": c.br(),
+		"Msg": map[string]any{"Type": 1, "EmojiFlag": 2, "EMoticonMd5": "0123456789abcdef0123456789abcdef", "FromUserName": c.self, "ToUserName": ajie, "LocalID": "3", "ClientMsgId": "3"}})
+	if ret(t, r.body) != 0 {
+		t.Errorf("sendemoticon with Type 1: %s", r.body)
+	}
+	r = e.post(api("webwxsendvideomsg", "fun=async&f=json&pass_ticket=pass_ticket"), map[string]any{"BaseRequest": c.br(),
+		"Msg": map[string]any{"Type": 43, "MediaId": mediaID, "FromUserName": c.self, "ToUserName": ajie, "LocalID": "4", "ClientMsgId": "4"}})
+	if ret(t, r.body) != 0 {
+		t.Errorf("sendvideomsg: %s", r.body)
+	}
+	if msgs, _ := e.syncAll(c); len(msgs) != 3 || num(msgs[1]["MsgType"]) != 47 || num(msgs[2]["MsgType"]) != 43 {
+		t.Errorf("image, sticker and video echoes: %v", msgs)
+	}
 	// A bad MediaId: Ret -1.
 	r = e.post(api("webwxsendmsgimg", "fun=async&f=json&pass_ticket="+c.passTicket), map[string]any{"BaseRequest": c.br(),
 		"Msg": map[string]any{"Type": 3, "MediaId": "@crypt_bad", "FromUserName": c.self, "ToUserName": ajie}})
@@ -232,8 +246,8 @@ func TestUpload(t *testing.T) {
 		}
 	}
 	msgs, _ := e.syncAll(c)
-	if len(msgs) != 3 || num(msgs[0]["MsgType"]) != 3 || num(msgs[1]["AppMsgType"]) != 6 || msgs[2]["FileName"] != "photo.jpg" ||
-		msgs[2]["FileSize"] != fmt.Sprint(len(file)) || msgs[2]["MediaId"] != mediaID {
+	if len(msgs) != 2 || num(msgs[0]["AppMsgType"]) != 6 || msgs[1]["FileName"] != "photo.jpg" ||
+		msgs[1]["FileSize"] != fmt.Sprint(len(file)) || msgs[1]["MediaId"] != mediaID {
 		t.Errorf("echoes: %v", msgs)
 	}
 	got := e.get("https://file.wx2.qq.com/cgi-bin/mmwebwx-bin/webwxgetmedia?sender=" + c.self + "&mediaid=" + url.QueryEscape(mediaID) +
@@ -241,7 +255,7 @@ func TestUpload(t *testing.T) {
 	if !bytes.Equal([]byte(got.body), file) {
 		t.Errorf("getmedia returned %d bytes (%d)", len(got.body), got.status)
 	}
-	if sent := e.srv.Sent(); len(sent) != 3 || sent[0].Kind != "image" || sent[0].Chat != "阿杰🏃" || sent[1].FileName != "photo.jpg" {
+	if sent := e.srv.Sent(); len(sent) != 5 || sent[0].Kind != "image" || sent[0].Chat != "阿杰🏃" || sent[3].Kind != "file" || sent[3].FileName != "photo.jpg" {
 		t.Errorf("Sent = %+v", sent)
 	}
 }

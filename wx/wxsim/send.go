@@ -16,7 +16,7 @@ import (
 type Sent struct {
 	Seq      int       `json:"seq"`
 	Time     time.Time `json:"time"`
-	Kind     string    `json:"kind"`    // text, image, video, emoticon, app, revoke, addmember, invitemember, delmember, modtopic, createchatroom, verifyuser, remark
+	Kind     string    `json:"kind"`    // text, image, video, emoticon, file, app, revoke, addmember, invitemember, delmember, modtopic, createchatroom, verifyuser, remark
 	Chat     string    `json:"chat"`    // the conversation's plain name: group name or nickname
 	ChatID   string    `json:"chat_id"` // its raw id
 	Text     string    `json:"text,omitempty"`
@@ -77,7 +77,7 @@ func (s *Server) handleSendMsg(w http.ResponseWriter, r *http.Request) {
 	endpoint := strings.TrimPrefix(r.URL.Path, cgi)
 	s.api(w, r, &req, &req.BaseRequest, func(sess *session) any {
 		msg := req.Msg
-		local := string(firstOf(string(msg.LocalID), string(msg.ClientMsgId)))
+		local := firstOf(string(msg.LocalID), string(msg.ClientMsgId))
 		self := s.world.self
 		to := sess.contactByName(msg.ToUserName, s.world)
 		if to == nil || to == self || (msg.FromUserName != "" && msg.FromUserName != sess.userName(self)) {
@@ -140,6 +140,9 @@ func (s *Server) handleSendMsg(w http.ResponseWriter, r *http.Request) {
 			m.EncryFileName = encryFileName(m.FileName)
 			m.Content = encodeText(x)
 			rec.Kind, rec.Text, rec.FileName, rec.MediaID = "app", x, m.FileName, attach
+			if appType == 6 {
+				rec.Kind = "file"
+			}
 			rec.Size, _ = strconv.ParseInt(m.FileSize, 10, 64)
 		}
 		s.deliverMsg(sess, m, selMessage)
@@ -207,8 +210,6 @@ type uploadRequest struct {
 	BaseRequest   baseRequest
 	ClientMediaId flexString
 	TotalLen      flexInt
-	MediaType     flexInt
-	FileMd5       string
 }
 
 // handleUpload takes one chunk of webwxuploadmedia. Field order is free (openwechat

@@ -2,7 +2,9 @@ package wxsim
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -104,7 +106,7 @@ func classify(hostport string) (hostKind, string) {
 		h = host
 	}
 	switch h {
-	case "login.wx.qq.com", "login.weixin.qq.com", "login.wechat.com", "login.web.wechat.com":
+	case "login.wx.qq.com", "login.weixin.qq.com":
 		return hostLogin, ""
 	case "webpush.weixin.qq.com", "webpush2.weixin.qq.com":
 		return hostPush, "" // legacy names from old write-ups: never this login's push host
@@ -224,8 +226,8 @@ func readJSON(r *http.Request, v any) error {
 	if r.Body == nil {
 		return nil
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 8<<20))
-	if err := dec.Decode(v); err != nil && err.Error() != "EOF" {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 8<<20))
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("decode %s body: %w", r.URL.Path, err)
 	}
 	return nil

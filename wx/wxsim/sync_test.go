@@ -72,6 +72,20 @@ func TestSyncCursor(t *testing.T) {
 	}
 }
 
+// TestSyncCheckWakes: a synccheck held without news answers as soon as news arrives.
+func TestSyncCheckWakes(t *testing.T) {
+	e := newEnv(t, Options{LongPoll: 10 * time.Second})
+	c := e.loggedIn()
+	go func() {
+		time.Sleep(50 * time.Millisecond) // let the poll start waiting; it answers either way
+		e.srv.Inject(Injection{Kind: "owner_active", Chat: "周末徒步群"})
+	}()
+	t0 := time.Now()
+	if got := e.synccheck("webpush.wx2.qq.com", c, c.checkKey); got != `window.synccheck={retcode:"0",selector:"7"}` || time.Since(t0) > 5*time.Second {
+		t.Errorf("synccheck = %s after %v", got, time.Since(t0))
+	}
+}
+
 // TestFaults injects each fault through /_sim/faults and observes it as a client would.
 func TestFaults(t *testing.T) {
 	e := newEnv(t, Options{})
