@@ -283,7 +283,7 @@ func (s *Server) handleStatusNotify(w http.ResponseWriter, r *http.Request) {
 		return struct {
 			BaseResponse baseResponse
 			MsgID        string
-		}{ok(), strconv.FormatUint(s.ids.nextMsgID(), 10)}
+		}{success(), strconv.FormatUint(s.ids.nextMsgID(), 10)}
 	})
 }
 
@@ -316,7 +316,7 @@ func (s *Server) handleGetContact(w http.ResponseWriter, r *http.Request) {
 			MemberCount  int
 			MemberList   []wireContact
 			Seq          int
-		}{ok(), len(list), list, next}
+		}{success(), len(list), list, next}
 	})
 }
 
@@ -354,6 +354,6 @@ func (s *Server) handleBatchGetContact(w http.ResponseWriter, r *http.Request) {
 			BaseResponse baseResponse
 			Count        int
 			ContactList  []wireContact
-		}{ok(), len(list), list}
+		}{success(), len(list), list}
 	})
 }

@@ -90,7 +90,7 @@ func (s *Server) handleUpdateChatroom(w http.ResponseWriter, r *http.Request) {
 			BaseResponse baseResponse
 			MemberCount  int
 			MemberList   []wireMember
-		}{ok(), len(list), list}
+		}{success(), len(list), list}
 	})
 }
 
@@ -181,7 +181,7 @@ func (s *Server) handleVerifyUser(w http.ResponseWriter, r *http.Request) {
 			}
 			s.notice(sess, c, text, 4)
 		}
-		return retOnly{ok()}
+		return retOnly{success()}
 	})
 }
 
@@ -203,6 +203,6 @@ func (s *Server) handleOplog(w http.ResponseWriter, r *http.Request) {
 			s.deliverContact(sess, c)
 			s.record(Sent{Kind: "remark", Text: req.RemarkName}, c)
 		}
-		return retOnly{ok()}
+		return retOnly{success()}
 	})
 }

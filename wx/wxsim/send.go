@@ -148,7 +148,7 @@ func (s *Server) handleSendMsg(w http.ResponseWriter, r *http.Request) {
 		s.deliverMsg(sess, m, selMessage)
 		sess.sent[m.MsgId] = sentMsg{at: s.now(), chat: to}
 		s.record(rec, to)
-		return sendAnswer{BaseResponse: ok(), MsgID: m.MsgId, LocalID: local}
+		return sendAnswer{BaseResponse: success(), MsgID: m.MsgId, LocalID: local}
 	})
 }
 
@@ -193,7 +193,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 			BaseResponse baseResponse
 			Introduction string
 			SysWording   string
-		}{ok(), "你可以撤回2分钟内发送的消息（部分旧版本微信不支持这个功能）。", ""}
+		}{success(), "你可以撤回2分钟内发送的消息（部分旧版本微信不支持这个功能）。", ""}
 	})
 }
 
@@ -263,7 +263,7 @@ func (s *Server) takeChunk(r *http.Request, req uploadRequest, fields map[string
 	}
 	up.parts[chunk] = data
 	if up.received < chunks {
-		return retOnly{ok()}
+		return retOnly{success()}
 	}
 	delete(sess.uploads, key)
 	var file []byte
@@ -286,7 +286,7 @@ func (s *Server) takeChunk(r *http.Request, req uploadRequest, fields map[string
 		StartPos          int
 		CDNThumbImgHeight int
 		CDNThumbImgWidth  int
-	}{ok(), id, len(file), thumbH, thumbW}
+	}{success(), id, len(file), thumbH, thumbW}
 }
 
 // readMultipart reads every part, in whatever order: the file part is "filename".
@@ -340,6 +340,6 @@ func (s *Server) handleCheckUpload(w http.ResponseWriter, r *http.Request) {
 			AESKey        string
 			Signature     string
 			EncryFileName string
-		}{ok(), id, s.ids.hex(32), s.ids.hex(64), encryFileName(req.FileName)}
+		}{success(), id, s.ids.hex(32), s.ids.hex(64), encryFileName(req.FileName)}
 	})
 }

@@ -131,7 +131,7 @@ type route struct {
 
 func (s *Server) protocolRoutes() map[string]route {
 	api := []hostKind{hostAPI}
-	rs := map[string]route{
+	return map[string]route{
 		"/jslogin":                   {[]hostKind{hostLogin}, s.handleJSLogin},
 		"/qrcode/":                   {[]hostKind{hostLogin}, s.handleQRCode},
 		cgi + "login":                {[]hostKind{hostLogin}, s.handleLoginPoll},
@@ -165,7 +165,6 @@ func (s *Server) protocolRoutes() map[string]route {
 		cgi + "webwxgetpubliclinkimg": {api, s.handleGetIcon},
 		cgi + "webwxgetmedia":         {[]hostKind{hostFile}, s.handleGetMedia},
 	}
-	return rs
 }
 
 // ServeHTTP routes by Host header and path.
@@ -216,9 +215,7 @@ func writeBody(w http.ResponseWriter, status int, contentType string, body []byt
 
 func writeJSON(w http.ResponseWriter, v any) { writeBody(w, http.StatusOK, ctJSON, marshal(v)) }
 
-func writeRet(w http.ResponseWriter, ret int, msg string) {
-	writeJSON(w, retOnly{baseResponse{Ret: ret, ErrMsg: msg}})
-}
+func writeRet(w http.ResponseWriter, ret int, msg string) { writeJSON(w, fail(ret, msg)) }
 
 // readJSON decodes a request body if there is one. Unknown fields and nulls are ignored,
 // as the service does.
@@ -334,7 +331,7 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request, req any, br *baseRe
 	s.mu.Lock()
 	var answer any
 	if sess, ret := s.authenticate(r, *br); ret != 0 {
-		answer = retOnly{baseResponse{Ret: ret}}
+		answer = fail(ret, "")
 	} else {
 		answer = fn(sess)
 	}
@@ -342,7 +339,8 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request, req any, br *baseRe
 	writeJSON(w, answer)
 }
 
-func ok() baseResponse { return baseResponse{} }
+// success is the BaseResponse of an answer that worked: Ret 0, ErrMsg "".
+func success() baseResponse { return baseResponse{} }
 
 func fail(ret int, msg string) retOnly { return retOnly{baseResponse{Ret: ret, ErrMsg: msg}} }
 

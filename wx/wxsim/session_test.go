@@ -352,3 +352,19 @@ func TestParseScenario(t *testing.T) {
 		t.Error("an owner who is not a member was accepted")
 	}
 }
+
+// TestWeChatComFamily: the redirect names the configured host, and its cookies cover it
+// and .wechat.com.
+func TestWeChatComFamily(t *testing.T) {
+	e := newEnv(t, Options{Host: "web.wechat.com"})
+	redirect := e.confirmed("")
+	if !strings.HasPrefix(redirect, "https://web.wechat.com/cgi-bin/mmwebwx-bin/webwxnewloginpage?ticket=") {
+		t.Fatalf("redirect = %s", redirect)
+	}
+	set := strings.Join(e.get(redirect).header.Values("Set-Cookie"), "\n")
+	mustMatch(t, `(?m)^webwx_data_ticket=[^;]+; Domain=\.wechat\.com; Path=/`, set)
+	mustMatch(t, `(?m)^wxsid=[^;]+; Domain=web\.wechat\.com; Path=/`, set)
+	if _, err := New(Options{Host: "wx9.qq.com"}); err == nil {
+		t.Error("an unknown host family was accepted")
+	}
+}
