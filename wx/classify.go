@@ -45,7 +45,10 @@ import (
 //     that rules may log but should not answer.
 //   - 51 from self with codes 1, 2, 4, 5 is owner_active; any other 51 is system.
 //   - 10000 red-packet texts are redpacket, with Description "received", "sent" (the owner,
-//     from the phone: Sender is self) or "collection". 49/2001 is redpacket too.
+//     from the phone: Sender is self) or "collection" (RedPacketNotice values). In a group the
+//     sender of a received packet is never known (Sender zero); in a 1:1 chat it is the peer.
+//     49/2001 (declared, never captured) is redpacket too, Description "received", or "sent"
+//     when it comes from self.
 //   - Group notices: invitations and QR joins are join, renames rename, removals (of someone by
 //     self, or of self) system; all of them with Notice filled. Other 10000 texts are system.
 //   - 10002 whose payload is not a revokemsg, and every unlisted MsgType or AppMsgType, are
@@ -201,6 +204,9 @@ func splitSenderPrefix(content string) (sender, rest string, ok bool) {
 func (c *classifier) peer(userName string) Peer {
 	if c.self != nil && userName == c.self.UserName {
 		return c.selfPeer()
+	}
+	if c.group != nil && userName == c.group.UserName {
+		return c.group.Peer()
 	}
 	if c.book != nil {
 		if ct := c.book.Contact(userName); ct != nil {

@@ -140,6 +140,7 @@ var classifyCases = []classifyCase{
 	{file: "mention_nickname_when_display_set", kind: KindText, text: "@小管家\u2005签到", chat: groupUser, sender: ajieUser, senderDisplay: "领队阿杰", mentions: []string{"小管家"}},
 	{file: "mention_emoji_name", kind: KindText, text: "@管家\U0001F916\u2005在吗", chat: group3User, sender: ajieUser, mentioned: true, mentions: []string{"管家\U0001F916"}},
 	{file: "mention_ampersand_name", kind: KindText, text: "@R&D助手 查一下库存", chat: group4User, sender: ajieUser, mentioned: true, mentions: []string{"R&D助手"}},
+	{file: "mention_mobile_after_ascii", kind: KindText, text: "ok@管家\u2005收到", chat: groupUser, sender: xiaojuUser, mentioned: true, mentions: []string{"管家"}},
 	{file: "mention_face_not_mention", kind: KindText, text: "@_@ 好累", chat: groupUser, sender: ajieUser, senderDisplay: "领队阿杰"},
 	{file: "mention_email_not_mention", kind: KindText, text: "发到 guanjia@example.com 吧", chat: groupUser, sender: ajieUser, senderDisplay: "领队阿杰"},
 	{file: "mention_longer_name_not_self", kind: KindText, text: "@管家婆 你好", chat: groupUser, sender: ajieUser, senderDisplay: "领队阿杰", mentions: []string{"管家婆"}},

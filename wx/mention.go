@@ -36,11 +36,8 @@ func Mentions(text string) []string {
 		}
 		at := i + j
 		i = at + 1
-		if !mentionMayStart(text, at) {
-			continue
-		}
 		name, end := mentionNameAt(text, at+1)
-		if name == "" {
+		if name == "" || !mentionMayStart(text, at) && !strings.HasPrefix(text[end:], string(mentionSeparator)) {
 			continue
 		}
 		names = append(names, name)
@@ -50,7 +47,9 @@ func Mentions(text string) []string {
 }
 
 // mentionMayStart reports whether the '@' at text[at] can begin a mention: not in the middle
-// of an e-mail address or a word of ASCII letters and digits.
+// of an e-mail address or a word of ASCII letters and digits. A name followed by U+2005 is a
+// mention wherever it starts: mobile clients insert it at the cursor ("hi@管家<U+2005>"), and
+// no address carries that character.
 func mentionMayStart(text string, at int) bool {
 	if at == 0 {
 		return true
@@ -127,13 +126,16 @@ func findMention(text, name string, from int) (start, end int, ok bool) {
 		at := i + j - 1
 		after := i + j + len(name)
 		i += j + 1
-		if text[at] != '@' || !mentionMayStart(text, at) {
+		if text[at] != '@' {
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[after:])
+		if r != mentionSeparator && !mentionMayStart(text, at) {
 			continue
 		}
 		if after == len(text) {
 			return at, after, true
 		}
-		r, size := utf8.DecodeRuneInString(text[after:])
 		switch r {
 		case mentionSeparator, ' ':
 			return at, after + size, true

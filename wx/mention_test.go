@@ -20,6 +20,8 @@ func TestMentions(t *testing.T) {
 		{"@R&D助手 查一下", []string{"R&D助手"}},               // & in a name
 		{"@a@b\u2005你好", []string{"a@b"}},               // @ in a name
 		{"@\U0001F338\u2005好看", []string{"\U0001F338"}}, // an emoji-only name
+		{"hi@管家\u2005在吗", []string{"管家"}},               // the mobile form counts wherever it starts
+		{"hi@管家 在吗", nil},
 		{"@_@ 好累", nil},
 		{"@_@", nil},
 		{"写信给 user@example.com 吧", nil},
@@ -50,7 +52,8 @@ func TestIsMentioned(t *testing.T) {
 		{"@管家婆 @管家 你好", "管家", true}, // the second one counts
 		{"管家 你好", "管家", false},
 		{"@小管家\u2005签到", "管家", false},
-		{"guanjia@管家 ", "管家", false}, // inside an address-like word
+		{"guanjia@管家 ", "管家", false},     // inside an address-like word
+		{"guanjia@管家\u2005", "管家", true}, // but the mobile separator makes it a mention
 		{"@R&D助手 查", "R&D助手", true},
 		{"@a@b 你好", "a@b", true},
 		{"@管家\U0001F916\u2005在吗", "管家\U0001F916", true},
