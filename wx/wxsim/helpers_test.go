@@ -86,6 +86,11 @@ func (e *env) newClient(tr *http.Transport) (*cookiejar.Jar, *http.Client) {
 	}
 }
 
+// plainClient has the rewriting transport but no cookie jar.
+func (e *env) plainClient() *http.Client {
+	return &http.Client{Transport: rewrite{addr: e.addr, base: &http.Transport{}}, Timeout: 10 * time.Second}
+}
+
 type rewrite struct {
 	addr string
 	base http.RoundTripper

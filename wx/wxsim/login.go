@@ -183,8 +183,8 @@ func (s *Server) handleNewLoginPage(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	status := http.StatusOK
 	if s.opts.LoginPage301 {
-		// Some accounts get 301 with neither Location nor an empty body: clients must
-		// parse the body whatever the status.
+		// The service sometimes answers 301 with the normal body and no Location:
+		// clients must parse the body whatever the status.
 		status = http.StatusMovedPermanently
 	}
 	writeBody(w, status, ctJSON, []byte(body))

@@ -48,7 +48,7 @@ func TestTolerantAuth(t *testing.T) {
 		}
 	}
 	// A client without cookies or BaseRequest has no credentials: 1102.
-	plain := &http.Client{Transport: rewrite{addr: e.addr, base: &http.Transport{}}}
+	plain := e.plainClient()
 	req, _ := http.NewRequest("POST", api("webwxinit", ""), strings.NewReader(`{}`))
 	if r := e.do(plain, req); ret(t, r.body) != 1102 {
 		t.Errorf("no credentials: %s", r.body)
@@ -92,7 +92,7 @@ func TestSyncCheckHosts(t *testing.T) {
 	u := "https://webpush.wx8.qq.com/cgi-bin/mmwebwx-bin/synccheck?sid=" + c.sid + "&skey=" + url.QueryEscape(c.skey) + "&uin=" + c.uin + "&synckey=" + url.QueryEscape(keyString(c.checkKey))
 	req, _ := http.NewRequest("GET", u, nil)
 	req.Header.Set("Cookie", "wxsid="+c.sid+"; wxuin="+c.uin)
-	plain := &http.Client{Transport: rewrite{addr: e.addr, base: &http.Transport{}}}
+	plain := e.plainClient()
 	if r := e.do(plain, req); r.body != `window.synccheck={retcode:"1100",selector:"0"}` {
 		t.Errorf("wrong family push host: %s", r.body)
 	}
@@ -133,12 +133,7 @@ func TestUpload(t *testing.T) {
 	ajie, _ := e.contact("阿杰🏃")
 	file := pseudoBytes("upload", 1258291) // 1.2 MiB
 	sum := md5.Sum(file)
-	ticketCookie := ""
-	for _, ck := range e.jar.Cookies(&url.URL{Scheme: "https", Host: "file.wx2.qq.com", Path: "/"}) {
-		if ck.Name == "webwx_data_ticket" {
-			ticketCookie = ck.Value
-		}
-	}
+	ticketCookie := dataTicket(e)
 	rng := rand.New(rand.NewPCG(1, 2))
 	upload := func(host string, data []byte, extra map[string]string) map[string]any {
 		t.Helper()

@@ -173,7 +173,7 @@ func TestMedia(t *testing.T) {
 	if icon := e.get(api("webwxgeticon", "seq=0&username="+c.self+sk)); icon.header.Get("Content-Type") != "image/jpeg" || icon.header.Get("Content-Length") == "0" {
 		t.Errorf("geticon: %v", icon.header)
 	}
-	plain := &http.Client{Transport: rewrite{addr: e.addr, base: &http.Transport{}}}
+	plain := e.plainClient()
 	req, _ = http.NewRequest("GET", api("webwxgetmsgimg", "MsgID="+img), nil)
 	if r := e.do(plain, req); r.status != 401 {
 		t.Errorf("download without credentials: %d", r.status)
