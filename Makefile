@@ -6,8 +6,8 @@ PKGS    := ./...
 
 .PHONY: demo build test vet fuzz bench clean
 
-demo:            ## the simulator and the bot together, nothing else needed
-	$(GO) run -tags $(TAGS) ./cmd/qunguan demo
+demo: build      ## the simulator and the bot together, nothing else needed
+	./bin/qunguan demo
 
 build:           ## ./bin/qunguan
 	$(GO) build -tags $(TAGS) -o bin/qunguan ./cmd/qunguan
