@@ -107,6 +107,9 @@ type Engine struct {
 	closed    chan struct{}
 	closeOnce sync.Once
 	running   atomic.Bool
+	// httpInFlight counts bot.http requests whose answer has not been posted to the loop
+	// yet, so that Sync can wait for them.
+	httpInFlight atomic.Int64
 
 	statusMu sync.Mutex
 	status   []ScriptInfo
@@ -364,13 +367,34 @@ func (e *Engine) onLoop(ctx context.Context, f func()) error {
 }
 
 // Sync waits until the loop has handled everything queued before the call: events, fired
-// timers and resumed handlers. Tests use it as a barrier.
+// timers and resumed handlers, and the answers of bot.http requests in flight (in real
+// time: they are not on the clock), with whatever the resumed handlers do next. Tests use it
+// as a barrier.
 func (e *Engine) Sync(ctx context.Context) error {
-	// Events are a separate channel: a DispatchSync of nothing waits behind them.
-	if err := e.DispatchSync(ctx, nil); err != nil {
-		return err
+	for {
+		// Read before the barrier: a request answered after this read has posted its
+		// wake-up before the barrier's job, so the barrier runs it.
+		idle := e.httpInFlight.Load() == 0
+		// Events are a separate channel: a DispatchSync of nothing waits behind them.
+		if err := e.DispatchSync(ctx, nil); err != nil {
+			return err
+		}
+		if err := e.onLoop(ctx, func() {}); err != nil {
+			return err
+		}
+		if idle && e.httpInFlight.Load() == 0 {
+			return nil
+		}
+		if !idle {
+			select {
+			case <-time.After(time.Millisecond):
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-e.closed:
+				return ErrClosed
+			}
+		}
 	}
-	return e.onLoop(ctx, func() {})
 }
 
 // AdvanceClock moves a VirtualClock forward by d, firing each due timer and waiting for the

@@ -75,3 +75,26 @@ func waitFor(t *testing.T, h *harness, n int) {
 	}
 	t.Fatalf("only %d of %d messages sent: %q, errors %v", len(h.sender.texts()), n, h.sender.texts(), h.handlerErrors())
 }
+
+// Sync waits for bot.http answers, and for what the resumed handler does next (here a
+// second request), so that script tests can check what a handler sent after a request.
+func TestSyncWaitsForHTTPAnswers(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(50 * time.Millisecond)
+		w.Write([]byte(r.URL.Path))
+	}))
+	defer srv.Close()
+	h := newHarness(t, map[string]string{"web.lua": `
+local bot = require("bot")
+bot.hear("^ask$", function(msg)
+  local first = bot.http.get(bot.config.base .. "/one")
+  local second = bot.http.get(bot.config.base .. "/two")
+  msg:reply(first.body .. " " .. second.body)
+end)
+`}, func(o *Options) {
+		o.Config = map[string]map[string]any{"web": {"base": srv.URL}}
+	})
+	h.dispatch(groupText(friend1, "ask"))
+	h.sync()
+	h.expectTexts("g1: /one /two")
+}

@@ -43,7 +43,9 @@ func (e *Engine) httpModule(L *lua.LState) *lua.LTable {
 				L.RaiseError("%s: %s", call, err)
 			}
 			act := e.suspend(L, call)
+			e.httpInFlight.Add(1)
 			go func() {
+				defer e.httpInFlight.Add(-1) // after the post: Sync relies on the order
 				resp := e.doHTTP(req)
 				e.post(func() {
 					e.wake(act, func(L *lua.LState) []lua.LValue { return httpResult(L, call, resp) })

@@ -14,8 +14,9 @@
 //
 // The test function runs on the caller's goroutine; the engine runs its own loop. Every
 // t.say, t.event and t.advance waits until the engine has handled what it caused (Sync), so a
-// test reads like a conversation. bot.http answers arrive asynchronously and are not
-// virtual: tests should not depend on them.
+// test reads like a conversation. bot.http requests are real and not on the virtual clock;
+// those waits also wait for their answers (in real time), so a test can check what a handler
+// sent after a request, e.g. its fallback when the service is unreachable.
 //
 // # Usage
 //

@@ -251,6 +251,8 @@ func (r *testRun) startEngine(ctx context.Context) error {
 		Account: "test", Files: []string{r.scriptPath},
 		Sender: r.world, History: r.world, Contacts: r.world, KV: engine.NewMemoryKV(r.clock),
 		Clock: r.clock, Location: r.opts.Location, Config: config, Logger: r.opts.Logger,
+		// As in the daemon, every script's bot.config has alert_to.
+		ConfigDefaults: map[string]any{"alert_to": "filehelper"},
 		HandlerTimeout: r.opts.HandlerTimeout,
 		OnHandlerError: func(err *engine.ScriptError) {
 			r.errMu.Lock()

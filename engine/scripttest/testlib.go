@@ -326,6 +326,22 @@ func (r *testRun) event(L *lua.LState, spec *lua.LTable) string {
 		}
 		r.deliver(L, &wx.MemberEvent{Change: change, Group: group, Member: member, Time: now})
 		return ""
+	case "contact_added", "contact_updated", "contact_removed":
+		name := field("contact")
+		if name == "" {
+			L.RaiseError("t.event: %s needs contact = the person's name", kind)
+		}
+		var contact wx.Peer
+		if kind == "contact_added" {
+			contact = r.world.addFriend(name, field("remark"))
+		} else if p, ok := r.world.person("", name); ok {
+			contact = p
+		} else {
+			L.RaiseError("t.event: no contact named %q in the test world", name)
+		}
+		change := wx.ContactChange(strings.TrimPrefix(kind, "contact_"))
+		r.deliver(L, &wx.ContactEvent{Change: change, Contact: contact, Time: now})
+		return ""
 	case "login":
 		r.deliver(L, &wx.LoginEvent{Self: r.world.self, Method: wx.LoginHot, Time: now})
 		return ""
@@ -348,7 +364,9 @@ func (r *testRun) event(L *lua.LState, spec *lua.LTable) string {
 			}
 			m.Chat = chat
 		} else {
-			m.OwnerActivity.Code = 4
+			// WeChat used on the phone, no particular chat. Not code 4: that is the chat
+			// list sent after every login, which the engine rightly ignores.
+			m.OwnerActivity.Code = 1
 		}
 		r.deliver(L, m)
 		return m.MsgID
@@ -411,9 +429,14 @@ func parseWorld(L *lua.LState, t *lua.LTable) worldSpec {
 				spec.Friends = append(spec.Friends, friendSpec{
 					Name: lua.LVAsString(f.RawGetString("name")), Remark: lua.LVAsString(f.RawGetString("remark")),
 					Province: lua.LVAsString(f.RawGetString("province")), City: lua.LVAsString(f.RawGetString("city")),
-					Sex: int(lua.LVAsNumber(f.RawGetString("sex"))),
+					Signature: lua.LVAsString(f.RawGetString("signature")), Sex: int(lua.LVAsNumber(f.RawGetString("sex"))),
 				})
 			}
+		}
+	}
+	if official, ok := t.RawGetString("official").(*lua.LTable); ok {
+		for i := 1; i <= official.Len(); i++ {
+			spec.Official = append(spec.Official, lua.LVAsString(official.RawGetInt(i)))
 		}
 	}
 	if groups, ok := t.RawGetString("groups").(*lua.LTable); ok {

@@ -57,8 +57,8 @@ var ErrNotOwner = errors.New("the bot is not the owner of this group")
 
 // friendSpec and groupSpec are what t.world declares.
 type friendSpec struct {
-	Name, Remark, Province, City string
-	Sex                          int
+	Name, Remark, Province, City, Signature string
+	Sex                                     int
 }
 
 type groupSpec struct {
@@ -68,9 +68,10 @@ type groupSpec struct {
 }
 
 type worldSpec struct {
-	Self    string
-	Friends []friendSpec
-	Groups  []groupSpec
+	Self     string
+	Friends  []friendSpec
+	Official []string // official accounts (公众号), by name
+	Groups   []groupSpec
 }
 
 func defaultWorld() worldSpec {
@@ -81,17 +82,25 @@ func defaultWorld() worldSpec {
 	}
 }
 
-func userID(name string) string  { return "u_" + name }
-func groupID(name string) string { return "g_" + name }
+func userID(name string) string     { return "u_" + name }
+func groupID(name string) string    { return "g_" + name }
+func officialID(name string) string { return "o_" + name }
+
+// fileHelper is the owner's file-transfer chat, which every account has.
+var fileHelper = wx.Peer{ID: "filehelper", UserName: "filehelper", NickName: "文件传输助手", IsSpecial: true}
 
 func newWorld(spec worldSpec) *World {
 	w := &World{members: map[string][]wx.Peer{}, owned: map[string]bool{}}
 	w.self = wx.Peer{ID: "self", NickName: spec.Self, IsSelf: true}
 	friends := map[string]wx.Peer{}
 	for _, f := range spec.Friends {
-		p := wx.Peer{ID: userID(f.Name), NickName: f.Name, RemarkName: f.Remark, Province: f.Province, City: f.City, Sex: f.Sex, IsFriend: true}
+		p := wx.Peer{ID: userID(f.Name), NickName: f.Name, RemarkName: f.Remark, Province: f.Province, City: f.City,
+			Signature: f.Signature, Sex: f.Sex, IsFriend: true}
 		friends[f.Name] = p
 		w.peers = append(w.peers, p)
+	}
+	for _, name := range spec.Official {
+		w.peers = append(w.peers, wx.Peer{ID: officialID(name), NickName: name, IsOfficial: true})
 	}
 	for _, g := range spec.Groups {
 		gp := wx.Peer{ID: groupID(g.Name), NickName: g.Name, IsGroup: true, MemberCount: len(g.Members) + 1}
@@ -112,6 +121,9 @@ func newWorld(spec worldSpec) *World {
 
 // chat finds a chat by name, remark or id.
 func (w *World) chat(name string) (wx.Peer, bool) {
+	if name == fileHelper.ID {
+		return fileHelper, true
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, p := range w.peers {
@@ -160,6 +172,21 @@ func (w *World) nameOf(id string) string {
 		}
 	}
 	return id
+}
+
+// addFriend adds someone to the contact book (a contact_added event), or returns them when
+// they are already in it.
+func (w *World) addFriend(name, remark string) wx.Peer {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, p := range w.peers {
+		if !p.IsGroup && (p.NickName == name || p.ID == name) {
+			return p
+		}
+	}
+	p := wx.Peer{ID: userID(name), NickName: name, RemarkName: remark, IsFriend: true}
+	w.peers = append(w.peers, p)
+	return p
 }
 
 func (w *World) newMsgID() string {
