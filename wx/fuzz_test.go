@@ -136,7 +136,7 @@ func FuzzClassify(f *testing.F) {
 			t.Fatalf("mentioned outside a received group message: %+v", m)
 		}
 		// JSON replaces invalid UTF-8, so only valid input must survive the round trip.
-		valid := utf8.ValidString(content + ori + url + notifyNames)
+		valid := utf8.ValidString(content) && utf8.ValidString(ori) && utf8.ValidString(url) && utf8.ValidString(notifyNames)
 		if again := Classify(nil, data, book); valid && (again.Kind != m.Kind || again.Text != m.Text) {
 			t.Fatalf("Classify(nil, json) = %s %q, want %s %q", again.Kind, again.Text, m.Kind, m.Text)
 		}
