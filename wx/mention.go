@@ -104,8 +104,8 @@ func looksLikeName(name string) bool {
 }
 
 // IsMentioned reports whether a decoded text @-mentions name: "@"+name followed by U+2005, a
-// space, a line break (or TAB) or the end of the text. name is the account's DisplayName in the group
-// if set, else its NickName; "" is never mentioned.
+// space, a line break (or TAB) or the end of the text. name is the account's DisplayName in
+// the group if set, else its NickName; "" is never mentioned.
 func IsMentioned(text, name string) bool {
 	_, _, ok := findMention(text, name, 0)
 	return ok
