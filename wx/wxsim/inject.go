@@ -691,7 +691,7 @@ func (s *Server) injectRaw(in Injection) (string, error) {
 		return "", fmt.Errorf("raw: %w", err)
 	}
 	s.remember(in.Label, id, nil, nil)
-	sess.append(entry{kind: entryMsg, selector: selMessage, data: compact.Bytes()}, s.opts.MaxBacklog)
+	s.appendMsg(sess, id, entry{kind: entryMsg, selector: selMessage, data: compact.Bytes()})
 	return id, nil
 }
 

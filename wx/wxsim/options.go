@@ -53,6 +53,15 @@ type Options struct {
 	// Now is the clock for timestamps, QR expiry, the revoke window and the send rate.
 	// Default time.Now. Long polls always wait in real time.
 	Now func() time.Time
+
+	// OnMessage, when set, is called with the MsgId of every AddMsgList entry delivered
+	// into a live session: generated, injected (raw too), notices, echoes of sends. With
+	// OnSent it lets a harness check a client end to end (everything logged exactly once,
+	// every reply sent once) without polling. Both run with the server's lock held, in
+	// order: they must return quickly and must not call the Server.
+	OnMessage func(msgID string)
+	// OnSent, when set, is called with every write as Sent will list it.
+	OnSent func(Sent)
 }
 
 // Rate is Count events per Per.

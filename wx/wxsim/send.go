@@ -36,6 +36,9 @@ func (s *Server) record(x Sent, chat *contact) {
 		x.Chat, x.ChatID = chat.nick, chat.raw
 	}
 	s.sent = append(s.sent, x)
+	if s.opts.OnSent != nil {
+		s.opts.OnSent(x)
+	}
 }
 
 // Sent returns everything clients sent, in order.

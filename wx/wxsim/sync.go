@@ -13,7 +13,18 @@ func (s *Server) newMsg(id uint64) *wireMsg {
 }
 
 func (s *Server) deliverMsg(sess *session, m *wireMsg, selector int) {
-	sess.append(entry{kind: entryMsg, selector: selector, data: marshal(m)}, s.opts.MaxBacklog)
+	s.appendMsg(sess, m.MsgId, entry{kind: entryMsg, selector: selector, data: marshal(m)})
+}
+
+// appendMsg adds a message entry to a session's log and tells OnMessage; callers hold s.mu.
+func (s *Server) appendMsg(sess *session, msgID string, e entry) {
+	if sess.ended != 0 {
+		return // an ended session's log is closed: nobody will fetch it
+	}
+	sess.append(e, s.opts.MaxBacklog)
+	if s.opts.OnMessage != nil {
+		s.opts.OnMessage(msgID)
+	}
 }
 
 // deliverContact emits a ModContactList entry; groups carry their whole MemberList, the

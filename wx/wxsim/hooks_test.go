@@ -1,0 +1,53 @@
+package wxsim
+
+import (
+	"slices"
+	"sync"
+	"testing"
+)
+
+// TestHooks: OnMessage sees every message delivered into a live session — the login's
+// notice, injections (raw too), echoes of sends — and nothing while nobody is logged in;
+// OnSent sees exactly what Sent lists.
+func TestHooks(t *testing.T) {
+	var mu sync.Mutex
+	var delivered []string
+	var sent []Sent
+	e := newEnv(t, Options{
+		OnMessage: func(id string) { mu.Lock(); delivered = append(delivered, id); mu.Unlock() },
+		OnSent:    func(s Sent) { mu.Lock(); sent = append(sent, s); mu.Unlock() },
+	})
+	if _, err := e.srv.Inject(Injection{Kind: "text", Chat: "周末徒步群", From: "小明", Text: "offline"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(delivered) != 0 {
+		t.Fatalf("delivered while nobody was logged in: %v", delivered)
+	}
+	c := e.loggedIn()
+	if len(delivered) != 1 {
+		t.Fatalf("after login: %v, want the status notice only", delivered)
+	}
+	var want []string
+	want = append(want, delivered[0])
+	for _, in := range []Injection{
+		{Kind: "text", Chat: "周末徒步群", From: "小明", Text: "hi", Label: "a"},
+		{Kind: "recall", Of: "a"},
+		{Raw: []byte(`{"MsgType":1,"FromUserName":"{{user:阿杰🏃}}","ToUserName":"{{self}}","Content":"raw"}`)},
+	} {
+		id, err := e.srv.Inject(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, id)
+	}
+	r := e.sendText(c, "filehelper", "out")
+	want = append(want, decode(t, r.body)["MsgID"].(string))
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(delivered, want) {
+		t.Errorf("OnMessage saw %v, want %v", delivered, want)
+	}
+	if all := e.srv.Sent(); !slices.EqualFunc(sent, all, func(a, b Sent) bool { return a.Seq == b.Seq && a.MsgID == b.MsgID && a.Text == b.Text }) || len(sent) != 1 {
+		t.Errorf("OnSent saw %+v, Sent lists %+v", sent, all)
+	}
+}
