@@ -24,6 +24,7 @@ type liveFeed struct {
 	messages, rules, sends, alerts, errs int
 	lastSend                             time.Time
 	names                                map[string]string // stable id → chat name, from what was seen
+	fired                                []string          // rules fired since the last line, shown on one line
 }
 
 const (
@@ -44,7 +45,19 @@ func (f *liveFeed) paint(code, s string) string {
 }
 
 func (f *liveFeed) line(at time.Time, body string) {
+	f.flushRules()
 	fmt.Fprintf(f.out, "%s  %s\n", f.paint(ansiDim, at.Local().Format("15:04:05")), body)
+}
+
+// flushRules prints the rules that fired for the last event on one line: a catch-all rule
+// fires for every message, and a line each would drown the conversation.
+func (f *liveFeed) flushRules() {
+	if len(f.fired) == 0 {
+		return
+	}
+	rules := strings.Join(f.fired, " · ")
+	f.fired = f.fired[:0]
+	fmt.Fprintf(f.out, "%s  %s\n", strings.Repeat(" ", 8), f.paint(ansiDim, "   ⚙ "+rules))
 }
 
 func (f *liveFeed) Committed(_ string, events []db.Pending) {
@@ -123,7 +136,7 @@ func (f *liveFeed) RuleFired(_ string, r engine.RuleInfo, _ wx.Event) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.rules++
-	f.line(time.Now(), f.paint(ansiDim, fmt.Sprintf("   ⚙ %s.lua:%d  %s", r.Script, r.Line, r.Name)))
+	f.fired = append(f.fired, fmt.Sprintf("%s.lua:%d %s", r.Script, r.Line, r.Name))
 }
 
 func (f *liveFeed) Sent(_ string, res outbox.Result) {
@@ -139,7 +152,7 @@ func (f *liveFeed) Sent(_ string, res outbox.Result) {
 	what := res.Job.Text
 	switch res.Job.Kind {
 	case outbox.Op:
-		what = res.Job.Origin
+		what = "done: " + res.Job.Origin
 	case outbox.Image, outbox.File, outbox.Video:
 		what = "[" + res.Job.Kind + "] " + res.Job.Path
 	}
@@ -152,6 +165,9 @@ func (f *liveFeed) Sent(_ string, res outbox.Result) {
 	to := f.names[res.Job.ChatID]
 	if to == "" {
 		to = res.Job.ChatID
+	}
+	if to == "" {
+		to = "WeChat"
 	}
 	f.line(res.At, f.paint(ansiGreen, fmt.Sprintf("   → %s: %s", to, what)))
 }
