@@ -272,7 +272,7 @@ func buildFixture(f *fixture, path string, n int) error {
 		}
 		id := strconv.Itoa(2_000_000_000 + i)
 		at := t0 + int64(i)*1000 // one message a second
-		raw := benchRaw(id, w.groups[g].UserName, "@self", s.UserName, text, at/1000)
+		raw := compactRaw(benchRaw(id, w.groups[g].UserName, "@self", s.UserName, text, at/1000))
 		if _, err := stmt.Exec(id, "7"+id, ids[w.groups[g].UserName], ids[s.UserName], text, at, at, string(raw)); err != nil {
 			return err
 		}

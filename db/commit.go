@@ -354,7 +354,7 @@ func (w *writeTx) logMessage(m *wx.Message) (isNew bool, err error) {
 	}
 	var raw any
 	if len(m.Raw) > 0 {
-		raw = string(m.Raw)
+		raw = string(compactRaw(m.Raw))
 	}
 	created := ms(m.Time)
 	if created == 0 {

@@ -39,6 +39,14 @@
 //	replay, err := store.Undispatched(ctx, "main", 10*time.Minute)
 //	// log replay.Skipped, dispatch replay.Events, MarkDispatched …
 //
+//	// After login, hand the store the whole contact book (groups with their members) with the
+//	// LoginEvent: that is what lets it match the new UserNames to stable ids well.
+//	login, err := client.Login(ctx)
+//	book := client.Book()
+//	res, err := store.Commit(ctx, &wx.Batch{Account: "main", Uin: login.Uin,
+//		Events: []wx.Event{login}, Contacts: append(book.Contacts(), book.Self()),
+//		Session: client.Session()})
+//
 //	err = client.Run(ctx, func(ctx context.Context, b *wx.Batch) error {
 //		res, err := store.Commit(ctx, b)
 //		if err != nil {

@@ -111,10 +111,13 @@ func (w *writeTx) selfID() string {
 
 const (
 	selectUserName = `SELECT contact_id, login_gen FROM user_names WHERE account = ? AND user_name = ?`
-	// lookupUserName also fetches what decides whether the contact row needs a write.
-	lookupUserName = `SELECT u.contact_id, u.login_gen, c.raw_id, c.nickname, c.last_seen
-FROM user_names u JOIN contacts c ON c.account = u.account AND c.id = u.contact_id
-WHERE u.account = ? AND u.user_name = ?`
+	// lookupUserName also fetches what decides whether the contact row needs a write. No
+	// JOIN: SQLite re-prepares a join whose tables share a bound parameter through constant
+	// propagation at every execution (~50 µs), and this runs for every sender of every batch.
+	lookupUserName = `SELECT c.id, (SELECT login_gen FROM user_names WHERE account = ?1 AND user_name = ?2),
+    c.raw_id, c.nickname, c.last_seen
+FROM contacts c
+WHERE c.account = ?1 AND c.id = (SELECT contact_id FROM user_names WHERE account = ?1 AND user_name = ?2)`
 	upsertUserName = `INSERT INTO user_names (account, user_name, contact_id, login_gen, seen_at)
 VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (account, user_name) DO UPDATE
@@ -340,9 +343,13 @@ const (
 	candidatesByAlias    = `SELECT ` + candidateColumns + `, '', 0 FROM contacts c WHERE c.account = ? AND c.alias = ? AND c.kind = ?`
 	candidatesByRemark   = `SELECT ` + candidateColumns + `, '', 0 FROM contacts c WHERE c.account = ? AND c.remark = ? AND c.kind = ?`
 	candidatesByNickname = `SELECT ` + candidateColumns + `, '', 0 FROM contacts c WHERE c.account = ? AND c.nickname = ? AND c.kind = ?`
-	candidatesInGroup    = `SELECT ` + candidateColumns + `, gm.display_name, gm.left_at IS NULL
-FROM group_members gm JOIN contacts c ON c.account = gm.account AND c.id = gm.member_id
-WHERE gm.account = ? AND gm.nickname = ? AND gm.group_id = ? AND c.kind = 'person'`
+	// No JOIN, for the reason given at lookupUserName: this runs for every member at login.
+	candidatesInGroup = `SELECT ` + candidateColumns + `,
+    (SELECT display_name FROM group_members WHERE account = ?1 AND group_id = ?3 AND member_id = c.id),
+    (SELECT left_at IS NULL FROM group_members WHERE account = ?1 AND group_id = ?3 AND member_id = c.id)
+FROM contacts c
+WHERE c.account = ?1 AND c.kind = 'person' AND c.id IN (
+    SELECT member_id FROM group_members WHERE account = ?1 AND nickname = ?2 AND group_id = ?3)`
 )
 
 func (w *writeTx) candidates(q string, args ...any) ([]candidate, error) {

@@ -37,7 +37,8 @@ type LoggedMessage struct {
 	// Detail holds the kind-specific fields (url, file, location, amount, recall, notice …) as
 	// JSON, nil when there are none.
 	Detail json.RawMessage
-	// Raw is the AddMsgList entry as received; filled only by MessageByMsgID and Export.
+	// Raw is the AddMsgList entry as received, without its empty members; filled only by
+	// MessageByMsgID and Export.
 	Raw json.RawMessage
 }
 
@@ -384,9 +385,8 @@ const exportQuery = `SELECT ` + messageColumns + `, m.raw FROM messages m` + mes
 WHERE %s ORDER BY m.id`
 
 // Export streams the filtered messages, oldest first, with their raw JSON, to fn without
-// holding them in memory. An error from fn stops the export and is returned. Filter.Limit 0
-// means no limit. fn must not write to the store from the same goroutine that could need
-// this read connection's snapshot to move on; reads are fine.
+// holding them in memory; it reads one consistent snapshot while the daemon keeps writing. An
+// error from fn stops the export and is returned. Filter.Limit 0 means no limit.
 func (d *DB) Export(ctx context.Context, f Filter, fn func(LoggedMessage) error) error {
 	where, args := f.where()
 	q := fmt.Sprintf(exportQuery, where)

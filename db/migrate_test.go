@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,6 +45,15 @@ func TestMigrateEmptyToLatest(t *testing.T) {
 	}
 	if err := d.writer.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync); err != nil || sync != 1 {
 		t.Errorf("synchronous = %d, %v; want 1 (NORMAL)", sync, err)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		st, err := os.Stat(d.Path() + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s is readable by others: %v", d.Path()+suffix, st.Mode())
+		}
 	}
 	var uv int
 	if err := d.writer.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&uv); err != nil || uv != len(steps) {
