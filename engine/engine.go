@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -429,6 +430,30 @@ func (e *Engine) Reload(ctx context.Context) error {
 		return err
 	}
 	return e.reload(true)
+}
+
+// ReloadConfig replaces the scripts' config sections (bot.config) and reloads every script:
+// what the daemon does on SIGHUP after the config file changed. As with Reload, a script that
+// fails to load keeps running its old version.
+func (e *Engine) ReloadConfig(ctx context.Context, sections map[string]map[string]any) error {
+	var err error
+	apply := func() {
+		for _, sc := range e.scripts {
+			if !reflect.DeepEqual(e.opts.Config[sc.name], sections[sc.name]) {
+				sc.hash = [32]byte{} // its settings changed: load it again even if its file did not
+			}
+		}
+		e.opts.Config = sections
+		err = e.reload(true)
+	}
+	if e.running.Load() {
+		if lerr := e.onLoop(ctx, apply); lerr != nil {
+			return fmt.Errorf("engine reload: %w", lerr)
+		}
+		return err
+	}
+	apply()
+	return err
 }
 
 // handleBatch runs every event of b in order.

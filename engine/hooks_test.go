@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"testing"
 
 	"qunguan/wx"
@@ -32,4 +33,19 @@ bot.hear("^where$", function(msg) msg:reply(bot.config.alert_to .. " " .. tostri
 	})
 	h.dispatch(groupText(friend1, "where"))
 	h.expectTexts("g1: filehelper mine")
+}
+
+func TestReloadConfigGivesScriptsTheNewSections(t *testing.T) {
+	h := newHarness(t, map[string]string{"a.lua": `
+local bot = require("bot")
+bot.hear("^greet$", function(msg) msg:reply(bot.config.text or "none") end)
+`}, func(o *Options) { o.Config = map[string]map[string]any{"a": {"text": "old"}} })
+	h.dispatch(groupText(friend1, "greet"))
+	h.expectTexts("g1: old")
+	if err := h.e.ReloadConfig(context.Background(), map[string]map[string]any{"a": {"text": "new"}}); err != nil {
+		t.Fatal(err)
+	}
+	h.sender.reset()
+	h.dispatch(groupText(friend1, "greet"))
+	h.expectTexts("g1: new")
 }

@@ -85,7 +85,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *logrus.Logger, term
 	if err != nil {
 		return err
 	}
-	go reloadOnHUP(ctx, d, log)
+	go reloadOnHUP(ctx, d, cfg.Path, log)
 	if cfg.RetainDays > 0 {
 		go pruneDaily(ctx, store, cfg.RetainDays, log)
 	}
@@ -100,8 +100,9 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// reloadOnHUP reloads scripts on SIGHUP.
-func reloadOnHUP(ctx context.Context, d *daemon.Daemon, log *logrus.Logger) {
+// reloadOnHUP re-reads the config file and reloads the scripts on SIGHUP. A config that no
+// longer parses is reported and the scripts reload with the sections they had.
+func reloadOnHUP(ctx context.Context, d *daemon.Daemon, path string, log *logrus.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -110,10 +111,15 @@ func reloadOnHUP(ctx context.Context, d *daemon.Daemon, log *logrus.Logger) {
 		case <-ctx.Done():
 			return
 		case <-hup:
-			if err := d.Reload(ctx); err != nil {
+			cfg, err := config.Load(path)
+			if err != nil {
+				log.WithError(err).Error("reload: the config file has an error; keeping the old script settings")
+				cfg = nil
+			}
+			if err := d.Reload(ctx, cfg); err != nil {
 				log.WithError(err).Error("reload: some scripts kept their old version")
 			} else {
-				log.Info("scripts reloaded")
+				log.Info("scripts and their settings reloaded")
 			}
 		}
 	}

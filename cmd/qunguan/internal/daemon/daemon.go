@@ -130,12 +130,19 @@ func (d *Daemon) Run(ctx context.Context, drain time.Duration) error {
 	return errors.Join(errs...)
 }
 
-// Reload re-reads every account's scripts (SIGHUP). A script that fails to load keeps its
-// old version; the errors are returned for the log.
-func (d *Daemon) Reload(ctx context.Context) error {
+// Reload re-reads every account's scripts (SIGHUP). With a new config, the scripts also get
+// its [scripts.*] sections; accounts, the database and outbox pacing take a restart. A script
+// that fails to load keeps its old version; the errors are returned for the log.
+func (d *Daemon) Reload(ctx context.Context, cfg *config.Config) error {
 	var errs []error
 	for _, a := range d.accounts {
-		if err := a.engine.Reload(ctx); err != nil {
+		var err error
+		if cfg != nil {
+			err = a.engine.ReloadConfig(ctx, cfg.Scripts)
+		} else {
+			err = a.engine.Reload(ctx)
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("account %s: %w", a.name, err))
 		}
 	}

@@ -170,7 +170,9 @@ func TestSessionEndRelogsInAndAlertsTheOtherAccount(t *testing.T) {
 	if err := r.sims["main"].Logout(1101); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the alert on the other account", func() bool { return sentTo(r.sims["second"], "文件传输助手", "main") > 0 || sentTo(r.sims["second"], "filehelper", "main") > 0 })
+	eventually(t, "the alert on the other account", func() bool {
+		return sentTo(r.sims["second"], "文件传输助手", "main") > 0 || sentTo(r.sims["second"], "filehelper", "main") > 0
+	})
 	eventually(t, "main logged in again", func() bool {
 		st := r.sims["main"].State()
 		return len(st.Accounts) > 0 && st.Accounts[0].LoggedIn
