@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -325,5 +326,44 @@ func TestUploadWithoutDataTicketSaysWhy(t *testing.T) {
 	_, err := second.SendImage(ctx, to, "x.jpg", []byte("b"))
 	if err == nil || !strings.Contains(err.Error(), "webwx_data_ticket") {
 		t.Fatalf("err = %v, want one naming webwx_data_ticket", err)
+	}
+}
+
+// TestLoginChatListTeachesRawIDsWithoutMemberLists: the status-notify chat list after a
+// login reveals every group's raw id. The book learns it with the group whole; the batch
+// hands the store the groups without member lists (unchanged: resending them makes the
+// store re-resolve every member after every login).
+func TestLoginChatListTeachesRawIDsWithoutMemberLists(t *testing.T) {
+	s := startSim(t, wxsim.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := s.newClient(nil)
+	login(t, ctx, c)
+	var mu sync.Mutex
+	var groups []*wx.Contact
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Run(ctx, func(_ context.Context, b *wx.Batch) error {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, ct := range b.Contacts {
+				if ct.IsGroup() && ct.RawID != "" {
+					groups = append(groups, ct)
+				}
+			}
+			return nil
+		})
+	}()
+	waitFor(t, "groups with raw ids in a batch", func() bool { mu.Lock(); defer mu.Unlock(); return len(groups) > 0 })
+	mu.Lock()
+	defer mu.Unlock()
+	for _, g := range groups {
+		if len(g.Members) != 0 {
+			t.Errorf("group %q came with %d members for a raw id", g.NickName, len(g.Members))
+		}
+		book := c.Book().Contact(g.UserName)
+		if book == nil || book.RawID != g.RawID || len(book.Members) == 0 {
+			t.Errorf("the book has %+v for %q, want the raw id %q and the members", book, g.NickName, g.RawID)
+		}
 	}
 }

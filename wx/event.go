@@ -96,7 +96,9 @@ type Batch struct {
 	Events []Event
 	// Contacts are the contacts and groups whose attributes arrived in this batch (changed,
 	// added, or looked up to resolve a sender), so the store can keep its UserName → stable id
-	// map current. Group entries carry their member lists.
+	// map current. Group entries carry their member lists when a list arrived (or was looked
+	// up) in this batch; a group without Members only had attributes change (its raw id):
+	// its members are unchanged, not gone.
 	Contacts []*Contact
 	// Session is the session as it stands after this batch: the new SyncKey and cookies. The
 	// store saves it in the same transaction as the messages.

@@ -291,7 +291,10 @@ func (c *Client) buildBatch(ctx context.Context, tx *bookTx, resp *SyncResponse)
 }
 
 // learnRawIDs records the raw ids the status-notify code 4 list reveals: the only bulk
-// UserName → permanent id map the protocol gives.
+// UserName → permanent id map the protocol gives. The book keeps the whole contact; the batch
+// gets the group without its member list unless the list itself arrived in this batch: the
+// list did not change, and a store re-resolves every member it is given (a code 4 list names
+// every group after every login: tens of thousands of members for nothing).
 func learnRawIDs(tx *bookTx, names, raws []string, touched map[string]*Contact) {
 	for i := 0; i < len(names) && i < len(raws); i++ {
 		ct := tx.Contact(names[i])
@@ -301,7 +304,15 @@ func learnRawIDs(tx *bookTx, names, raws []string, touched map[string]*Contact) 
 		cp := *ct
 		cp.RawID = raws[i]
 		tx.put(&cp)
-		touched[cp.UserName] = &cp
+		if t, ok := touched[cp.UserName]; ok {
+			withID := *t
+			withID.RawID = raws[i]
+			touched[cp.UserName] = &withID
+			continue
+		}
+		light := cp
+		light.Members = nil
+		touched[cp.UserName] = &light
 	}
 }
 
