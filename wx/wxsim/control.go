@@ -70,6 +70,17 @@ func (s *Server) State() State {
 	return st
 }
 
+// Backlog is State's Pending of the latest login alone: events delivered that no webwxsync
+// handed out yet. It is cheap (State lists every contact), for harnesses that poll.
+func (s *Server) Backlog() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.active == nil {
+		return 0
+	}
+	return s.active.end() - s.active.acked
+}
+
 // UserName is the current login's UserName of a chat or person (nickname, remark, group
 // name, raw id or "self").
 func (s *Server) UserName(name string) (string, error) {

@@ -51,3 +51,23 @@ func TestHooks(t *testing.T) {
 		t.Errorf("OnSent saw %+v, Sent lists %+v", sent, all)
 	}
 }
+
+// TestBacklog: Backlog is what State reports pending, and webwxsync empties it.
+func TestBacklog(t *testing.T) {
+	e := newEnv(t, Options{})
+	if n := e.srv.Backlog(); n != 0 {
+		t.Fatalf("backlog before any login = %d", n)
+	}
+	c := e.loggedIn()
+	before := e.srv.Backlog()
+	for i := 0; i < 3; i++ {
+		e.inject(`{"kind":"text","chat":"周末徒步群","from":"小明","text":"x"}`)
+	}
+	if got, pending := e.srv.Backlog(), e.srv.State().Accounts[0].Pending; got != before+3 || got != pending {
+		t.Errorf("backlog = %d, want %d+3 and State's pending %d", got, before, pending)
+	}
+	e.syncAll(c)
+	if n := e.srv.Backlog(); n != 0 {
+		t.Errorf("backlog after syncing = %d", n)
+	}
+}
