@@ -181,7 +181,7 @@ func (h *history) Original(ctx context.Context, msgID string) (*wx.Message, erro
 	if err != nil {
 		return nil, notFoundForEngine(err)
 	}
-	return loggedToMessage(m), nil
+	return m.Message(), nil
 }
 
 func (h *history) Search(ctx context.Context, q string, opts engine.SearchOptions) ([]*wx.Message, error) {
@@ -193,22 +193,13 @@ func (h *history) Search(ctx context.Context, q string, opts engine.SearchOption
 	}
 	out := make([]*wx.Message, len(rows))
 	for i := range rows {
-		out[i] = loggedToMessage(&rows[i])
+		out[i] = rows[i].Message()
 	}
 	return out, nil
 }
 
 func (h *history) Query(ctx context.Context, sql string, args ...any) ([]map[string]any, error) {
 	return h.store.ReadOnlyQuery(ctx, sql, args...)
-}
-
-func loggedToMessage(m *db.LoggedMessage) *wx.Message {
-	return &wx.Message{
-		MsgID: m.MsgID, NewMsgID: m.NewMsgID, Kind: m.Kind, Time: m.Time, Text: m.Text, MsgType: m.MsgType,
-		Chat:   wx.Peer{ID: m.ChatID, NickName: m.ChatName, IsGroup: strings.HasPrefix(m.ChatID, "g")},
-		Sender: wx.Peer{ID: m.SenderID, NickName: m.SenderName},
-		IsSelf: m.Direction == db.Out,
-	}
 }
 
 // kv is bot.store, per account and script.
@@ -246,7 +237,7 @@ func (c *contacts) Contacts(ctx context.Context) ([]wx.Peer, error) {
 	}
 	out := make([]wx.Peer, len(list))
 	for i, ct := range list {
-		out[i] = contactPeer(ct, "")
+		out[i] = ct.Peer()
 	}
 	return out, nil
 }
@@ -258,7 +249,7 @@ func (c *contacts) Find(ctx context.Context, name string) ([]wx.Peer, error) {
 	case errors.As(err, &amb):
 		out := make([]wx.Peer, len(amb.Candidates))
 		for i, ct := range amb.Candidates {
-			out[i] = contactPeer(ct, "")
+			out[i] = ct.Peer()
 		}
 		return out, nil
 	case errors.Is(err, db.ErrNotFound):
@@ -266,7 +257,7 @@ func (c *contacts) Find(ctx context.Context, name string) ([]wx.Peer, error) {
 	case err != nil:
 		return nil, err
 	}
-	return []wx.Peer{contactPeer(ref.Contact, "")}, nil
+	return []wx.Peer{ref.Contact.Peer()}, nil
 }
 
 func (c *contacts) Members(ctx context.Context, groupID string) ([]wx.Peer, error) {
@@ -276,17 +267,7 @@ func (c *contacts) Members(ctx context.Context, groupID string) ([]wx.Peer, erro
 	}
 	out := make([]wx.Peer, len(list))
 	for i, m := range list {
-		out[i] = contactPeer(m.Contact, m.DisplayName)
+		out[i] = m.Peer()
 	}
 	return out, nil
-}
-
-func contactPeer(c db.Contact, displayName string) wx.Peer {
-	return wx.Peer{
-		UserName: c.UserName, ID: c.ID, RawID: c.RawID, NickName: c.NickName, RemarkName: c.RemarkName,
-		DisplayName: displayName, Alias: c.Alias, Sex: c.Sex, Province: c.Province, City: c.City,
-		Signature: c.Signature, IsSelf: c.Kind == db.KindSelf, IsGroup: c.Kind == db.KindGroup,
-		IsFriend: c.IsFriend, IsOfficial: c.Kind == db.KindOfficial,
-		IsSpecial: c.Kind == db.KindSpecial, MemberCount: c.MemberCount,
-	}
 }
