@@ -26,12 +26,23 @@ type account struct {
 	engine *engine.Engine
 	log    *logrus.Entry
 	online atomic.Bool
+
+	// committed carries committed events from the sync goroutine to the dispatcher, in order.
+	// The sync loop commits the next page while the engine handles this one: on two cores the
+	// Lua rules and the next HTTP + decode + commit run side by side. Its capacity bounds how
+	// far the log may run ahead of the rules.
+	committed chan []db.Pending
 }
+
+// dispatchAhead is how many committed batches may wait for the engine before the sync loop
+// waits: enough to keep both busy, few enough that a crash replays little.
+const dispatchAhead = 4
 
 func newAccount(d *Daemon, ac config.Account) (*account, error) {
 	cfg := d.opts.Config
 	log := d.opts.Logger.WithField("account", ac.Name)
-	a := &account{d: d, name: ac.Name, store: d.opts.Store, log: log.WithField("module", "daemon")}
+	a := &account{d: d, name: ac.Name, store: d.opts.Store, log: log.WithField("module", "daemon"),
+		committed: make(chan []db.Pending, dispatchAhead)}
 
 	copts := wx.Options{
 		Account: ac.Name, Mode: string(ac.Mode), Extspam: ac.Extspam, Endpoint: ac.Endpoint,
@@ -87,6 +98,13 @@ func (a *account) run(ctx context.Context) error {
 		}
 	}()
 	go func() { _ = a.outbox.Run(ctx) }()
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		a.dispatchLoop(ctx)
+	}()
+	// The dispatcher ends with ctx; what it had not dispatched is replayed at the next start.
+	defer func() { cancel(); <-dispatched }()
 
 	replayed := false
 	failures := 0
@@ -177,8 +195,9 @@ func (a *account) handle(ctx context.Context, b *wx.Batch) error {
 	return a.dispatch(ctx, committed.Events)
 }
 
-// dispatch hands events to the engine and, once they were handled, takes them off the
-// store's dispatch queue. A crash in between replays them after the restart.
+// dispatch hands committed events to the dispatcher, in order. It waits only when
+// dispatchAhead batches are already waiting for the engine (backpressure), or ctx ends: the
+// events are logged then, and a restart replays them.
 func (a *account) dispatch(ctx context.Context, pending []db.Pending) error {
 	if len(pending) == 0 {
 		return nil
@@ -186,18 +205,39 @@ func (a *account) dispatch(ctx context.Context, pending []db.Pending) error {
 	if a.d.opts.Feed != nil {
 		a.d.opts.Feed.Committed(a.name, pending)
 	}
-	events := make([]wx.Event, len(pending))
-	for i, p := range pending {
-		events[i] = p.Event
+	select {
+	case a.committed <- pending:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("dispatch: %w", ctx.Err())
 	}
-	if err := a.engine.DispatchSync(ctx, events); err != nil {
-		return fmt.Errorf("dispatch: %w", err)
+}
+
+// dispatchLoop runs the engine on each committed batch and, once it was handled, takes the
+// batch off the store's dispatch queue. A crash in between replays it after the restart.
+func (a *account) dispatchLoop(ctx context.Context) {
+	for {
+		var pending []db.Pending
+		select {
+		case <-ctx.Done():
+			return
+		case pending = <-a.committed:
+		}
+		events := make([]wx.Event, len(pending))
+		for i, p := range pending {
+			events[i] = p.Event
+		}
+		if err := a.engine.DispatchSync(ctx, events); err != nil {
+			if ctx.Err() == nil {
+				a.log.WithError(err).Error("dispatch failed; the events stay queued for the next start")
+			}
+			return
+		}
+		// The batch is logged: a failure to mark it only means a replay after a crash.
+		if err := a.store.MarkDispatched(ctx, a.name, pending[len(pending)-1].Seq); err != nil && ctx.Err() == nil {
+			a.log.WithError(err).Warn("could not mark events dispatched")
+		}
 	}
-	// The batch is logged: a failure to mark it only means a replay after a crash.
-	if err := a.store.MarkDispatched(ctx, a.name, pending[len(pending)-1].Seq); err != nil {
-		a.log.WithError(err).Warn("could not mark events dispatched")
-	}
-	return nil
 }
 
 // sent logs what the outbox sent (once: the echo is dropped by the store) and tells the feed.
