@@ -188,6 +188,16 @@ func FuzzSyncResponse(f *testing.F) {
 	book := newTestBook()
 	f.Fuzz(func(t *testing.T, body []byte) {
 		resp, err := DecodeSyncResponse(body)
+		// The one-pass path must agree with the field-by-field one on everything it accepts.
+		if fast, ok := decodeSyncFast(body); ok {
+			slow, serr := decodeSyncTolerant(body)
+			if serr != nil {
+				t.Fatalf("fast path accepted what the tolerant path refuses: %v", serr)
+			}
+			if diff := syncDiff(fast, slow); diff != "" {
+				t.Fatalf("fast and tolerant paths differ: %s", diff)
+			}
+		}
 		if err != nil {
 			if !errors.Is(err, ErrMalformed) {
 				t.Fatalf("error %v does not wrap ErrMalformed", err)
@@ -215,6 +225,42 @@ func FuzzSyncResponse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// syncDiff compares two decoded answers, errors by their text.
+func syncDiff(a, b *SyncResponse) string {
+	norm := func(r *SyncResponse) string {
+		c := *r
+		type entry struct {
+			Raw  RawMessage
+			JSON string
+			Err  string
+		}
+		var es []entry
+		for _, e := range c.Messages {
+			x := entry{Raw: e.Raw, JSON: string(e.JSON)}
+			if e.Err != nil {
+				x.Err = e.Err.Error()
+			}
+			es = append(es, x)
+		}
+		var ws []string
+		for _, w := range c.Warnings {
+			ws = append(ws, w.Error())
+		}
+		c.Messages, c.Warnings = nil, nil
+		out, _ := json.Marshal(struct {
+			R  SyncResponse
+			E  []entry
+			W  []string
+			NM bool
+		}{c, es, ws, r.Messages == nil})
+		return string(out)
+	}
+	if x, y := norm(a), norm(b); x != y {
+		return x + "\n  vs\n" + y
+	}
+	return ""
 }
 
 func FuzzLoginBodies(f *testing.F) {
