@@ -104,10 +104,13 @@ type Client struct {
 	log  *logrus.Entry
 	book *Book
 
-	mu               sync.Mutex // guards sess, hosts, inviteStartCount
+	mu               sync.Mutex // guards sess, hosts, inviteStartCount, lastUin
 	sess             *Session
 	hosts            hosts
 	inviteStartCount int
+	// lastUin is the latest session's uin, kept after the session ended: a session ended by
+	// the server is deleted from the store, and push login still needs the uin.
+	lastUin int64
 
 	echoes *echoTracker // what we sent, to recognise its echo
 	seen   *idWindow    // recent MsgIds, to drop duplicated deliveries (sync goroutine only)

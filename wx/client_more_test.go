@@ -367,3 +367,39 @@ func TestLoginChatListTeachesRawIDsWithoutMemberLists(t *testing.T) {
 		}
 	}
 }
+
+// TestPushLoginAfterKickInTheSameProcess: a kick (1101) ends Run, which deletes the saved
+// session; logging in again in the same process is still a push login (the phone confirms),
+// not a QR code nobody is there to scan.
+func TestPushLoginAfterKickInTheSameProcess(t *testing.T) {
+	s := startSim(t, wxsim.Options{AutoConfirm: 50 * time.Millisecond})
+	store := &memStore{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	qrShown := 0
+	c := s.newClient(store, func(o *wx.Options) {
+		o.QR = func(context.Context, wx.QRCode) { mu.Lock(); qrShown++; mu.Unlock() }
+	})
+	login(t, ctx, c)
+	col := &collector{}
+	run(t, ctx, c, col)
+	s.control("POST", "logout", map[string]any{"retcode": 1101}, nil)
+	select {
+	case err := <-col.done:
+		if !wx.IsSessionEnded(err) {
+			t.Fatalf("Run ended with %v, want a session end", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Run did not end after the kick")
+	}
+	if _, err := store.LoadSession(ctx, "main"); !errors.Is(err, wx.ErrNoSession) {
+		t.Fatalf("the ended session is still saved: %v", err)
+	}
+	ev := login(t, ctx, c)
+	mu.Lock()
+	defer mu.Unlock()
+	if ev.Method != wx.LoginPush || qrShown != 1 {
+		t.Fatalf("method = %s after %d QR codes; want push login and only the first login's QR", ev.Method, qrShown)
+	}
+}

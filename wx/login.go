@@ -39,6 +39,13 @@ func (c *Client) Login(ctx context.Context) (*LoginEvent, error) {
 			return nil, fmt.Errorf("login: loading the saved session: %w", err)
 		}
 	}
+	if pushUin == 0 {
+		// A session the server ended (1100/1101/1102) was deleted from the store by Run, but
+		// this process still has its uin and cookies: the phone can confirm without a QR.
+		c.mu.Lock()
+		pushUin = c.lastUin
+		c.mu.Unlock()
+	}
 	if pushUin != 0 && !c.opts.SkipPushLogin {
 		ev, err := c.pushLogin(ctx, pushUin)
 		if err == nil {
@@ -257,6 +264,9 @@ func (c *Client) setSession(s *Session) {
 	c.sess = s
 	if s != nil {
 		c.hosts = hostsFor(s.Host)
+		if s.Uin != 0 {
+			c.lastUin = s.Uin
+		}
 	}
 }
 
