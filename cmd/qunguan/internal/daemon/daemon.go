@@ -130,6 +130,17 @@ func (d *Daemon) Run(ctx context.Context, drain time.Duration) error {
 	return errors.Join(errs...)
 }
 
+// Outstanding is how much work is queued inside the daemon: committed batches waiting for
+// the rules, and jobs in the outboxes (waiting for pacing or a retry). Harnesses wait for
+// it to be 0 before they compare what was sent with what was received.
+func (d *Daemon) Outstanding() int {
+	n := 0
+	for _, a := range d.accounts {
+		n += len(a.committed) + a.outbox.Len()
+	}
+	return n
+}
+
 // Reload re-reads every account's scripts (SIGHUP). With a new config, the scripts also get
 // its [scripts.*] sections; accounts, the database and outbox pacing take a restart. A script
 // that fails to load keeps its old version; the errors are returned for the log.

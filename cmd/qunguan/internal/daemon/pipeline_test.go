@@ -96,6 +96,9 @@ func TestLogKeepsSyncingWhileRulesRun(t *testing.T) {
 	if len(pending.Events) == 0 {
 		t.Fatalf("events held by the engine are already marked dispatched")
 	}
+	if n := d.Outstanding(); n == 0 {
+		t.Errorf("Outstanding = 0 with a batch waiting for the engine")
+	}
 	release()
 	eventually(t, "both answered", func() bool {
 		return sentTo(sim, "周末徒步群", "pong ping slow") == 1 && sentTo(sim, "周末徒步群", "pong ping next") == 1
@@ -104,4 +107,5 @@ func TestLogKeepsSyncingWhileRulesRun(t *testing.T) {
 		p, err := r.store.Undispatched(context.Background(), "main", time.Hour)
 		return err == nil && len(p.Events) == 0
 	})
+	eventually(t, "nothing outstanding", func() bool { return d.Outstanding() == 0 })
 }
