@@ -32,6 +32,8 @@ type account struct {
 	// Lua rules and the next HTTP + decode + commit run side by side. Its capacity bounds how
 	// far the log may run ahead of the rules.
 	committed chan []db.Pending
+	// undispatched counts the batches handed to the dispatcher and not yet handled.
+	undispatched atomic.Int64
 }
 
 // dispatchAhead is how many committed batches may wait for the engine before the sync loop
@@ -205,10 +207,12 @@ func (a *account) dispatch(ctx context.Context, pending []db.Pending) error {
 	if a.d.opts.Feed != nil {
 		a.d.opts.Feed.Committed(a.name, pending)
 	}
+	a.undispatched.Add(1)
 	select {
 	case a.committed <- pending:
 		return nil
 	case <-ctx.Done():
+		a.undispatched.Add(-1)
 		return fmt.Errorf("dispatch: %w", ctx.Err())
 	}
 }
@@ -237,6 +241,7 @@ func (a *account) dispatchLoop(ctx context.Context) {
 		if err := a.store.MarkDispatched(ctx, a.name, pending[len(pending)-1].Seq); err != nil && ctx.Err() == nil {
 			a.log.WithError(err).Warn("could not mark events dispatched")
 		}
+		a.undispatched.Add(-1)
 	}
 }
 

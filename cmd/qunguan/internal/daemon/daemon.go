@@ -130,13 +130,13 @@ func (d *Daemon) Run(ctx context.Context, drain time.Duration) error {
 	return errors.Join(errs...)
 }
 
-// Outstanding is how much work is queued inside the daemon: committed batches waiting for
-// the rules, and jobs in the outboxes (waiting for pacing or a retry). Harnesses wait for
+// Outstanding is how much work is queued inside the daemon: committed batches the rules have
+// not finished, and jobs in the outboxes (waiting for pacing or a retry). Harnesses wait for
 // it to be 0 before they compare what was sent with what was received.
 func (d *Daemon) Outstanding() int {
 	n := 0
 	for _, a := range d.accounts {
-		n += len(a.committed) + a.outbox.Len()
+		n += int(a.undispatched.Load()) + a.outbox.Len()
 	}
 	return n
 }
