@@ -62,6 +62,6 @@ Try it without a phone: qunguan demo`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().Bool("debug", false, "show debug logs and full error detail")
-	root.AddCommand(newDemoCommand(), newRunCommand(), newLogCommand(), newSimCommand(), newScriptsCommand(), newVersionCommand())
+	root.AddCommand(newDemoCommand(), newRunCommand(), newLogCommand(), newSimCommand(), newScriptsCommand(), newBenchCommand(), newVersionCommand())
 	return root
 }
