@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -401,5 +403,64 @@ func TestPushLoginAfterKickInTheSameProcess(t *testing.T) {
 	defer mu.Unlock()
 	if ev.Method != wx.LoginPush || qrShown != 1 {
 		t.Fatalf("method = %s after %d QR codes; want push login and only the first login's QR", ev.Method, qrShown)
+	}
+}
+
+// TestLoginThroughANetworkOutageKeepsTheSession: while the server answers 5xx or resets
+// connections, a hot login fails without forgetting the saved session, and a push login
+// fails without falling back to a QR code; once the network is back both work.
+func TestLoginThroughANetworkOutageKeepsTheSession(t *testing.T) {
+	s := startSim(t, wxsim.Options{AutoConfirm: 50 * time.Millisecond})
+	store := &memStore{}
+	ctx := context.Background()
+	login(t, ctx, s.newClient(store))
+	faults := func(f map[string]any) { s.control("POST", "faults", f, nil) }
+
+	faults(map[string]any{"error_rate": 1}) // every answer a 5xx
+	qr := 0
+	c := s.newClient(store, func(o *wx.Options) { o.QR = func(context.Context, wx.QRCode) { qr++ } })
+	if _, err := c.Login(ctx); !wx.IsTransient(err) {
+		t.Fatalf("hot login during an outage: %v, want a transient error", err)
+	}
+	if _, err := store.LoadSession(ctx, "main"); err != nil {
+		t.Fatalf("the saved session was forgotten during an outage: %v", err)
+	}
+	faults(map[string]any{})
+	if ev := login(t, ctx, c); ev.Method != wx.LoginHot {
+		t.Fatalf("after the outage: %s login, want hot", ev.Method)
+	}
+
+	// The phone ends the session: the next login is a push login, and during an outage
+	// (every connection reset) it must wait for the network, not show a QR code.
+	s.control("POST", "logout", map[string]any{"retcode": 1100}, nil)
+	faults(map[string]any{"reset_rate": 1})
+	if _, err := c.Login(ctx); !wx.IsTransient(err) {
+		t.Fatalf("login during an outage: %v, want a transient error", err)
+	}
+	faults(map[string]any{})
+	ev := login(t, ctx, c)
+	if ev.Method != wx.LoginPush || qr != 0 {
+		t.Fatalf("after the outage: %s login with %d QR codes, want push login and none", ev.Method, qr)
+	}
+}
+
+func TestIsTransient(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{&wx.HTTPError{Op: "webwxinit", Status: 502}, true},
+		{fmt.Errorf("x: %w", &wx.HTTPError{Op: "webwxinit", Status: 404}), false},
+		{&wx.RetError{Op: "webwxinit", Ret: 1101}, false},
+		{fmt.Errorf("webwxinit: %w", &url.Error{Op: "Post", URL: "https://wx2.qq.com", Err: errors.New("connection reset by peer")}), true},
+		{fmt.Errorf("webwxinit: reading answer: %w", io.ErrUnexpectedEOF), true},
+		{context.Canceled, false},
+		{fmt.Errorf("webwxinit: %w", &url.Error{Op: "Post", URL: "https://wx2.qq.com", Err: context.Canceled}), false},
+		{errors.New("webwxinit: malformed answer"), false},
+		{nil, false},
+	} {
+		if got := wx.IsTransient(c.err); got != c.want {
+			t.Errorf("IsTransient(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }

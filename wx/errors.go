@@ -1,8 +1,13 @@
 package wx
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"syscall"
 )
 
 // Protocol errors. Test with errors.Is: every error the client returns for one of these Ret or
@@ -63,6 +68,23 @@ func sentinelFor(ret int) error {
 		return ErrNotAllowed
 	}
 	return nil
+}
+
+// IsTransient reports whether err is network trouble or a 5xx answer — the kind of failure
+// that says nothing about the session and is worth trying again — rather than a protocol
+// answer (a Ret, a retcode, an answer that does not parse) or a cancelled context.
+func IsTransient(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.Status >= 500
+	}
+	var ue *url.Error
+	var ne net.Error
+	return errors.As(err, &ue) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // IsSessionEnded reports whether err means the session is over (1100, 1101, 1102): stop

@@ -30,6 +30,10 @@ func (c *Client) Login(ctx context.Context) (*LoginEvent, error) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
+			if IsTransient(herr) {
+				// The network failed, not the session: keep it for the next try.
+				return nil, fmt.Errorf("login: %w (the saved session is kept for the next try)", herr)
+			}
 			c.log.WithError(herr).Warn("saved session no longer works; forgetting it")
 			if derr := c.opts.Store.DeleteSession(ctx, c.opts.Account); derr != nil {
 				c.log.WithError(derr).Warn("could not delete the stale session")
@@ -53,6 +57,11 @@ func (c *Client) Login(ctx context.Context) (*LoginEvent, error) {
 		}
 		if ctx.Err() != nil || errors.Is(err, ErrWebLoginForbidden) {
 			return nil, err
+		}
+		if IsTransient(err) {
+			// A QR code would wait minutes for a scan; the phone can still confirm once the
+			// network is back.
+			return nil, fmt.Errorf("login: %w (push login will be tried again)", err)
 		}
 		c.log.WithError(err).Info("push login did not work; falling back to a QR code")
 	}
