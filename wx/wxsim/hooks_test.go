@@ -71,3 +71,35 @@ func TestBacklog(t *testing.T) {
 		t.Errorf("backlog after syncing = %d", n)
 	}
 }
+
+// TestOnUnfetched: a session that ends reports the messages no webwxsync handed out; what
+// was fetched is not reported, and neither is anything of a session that was caught up.
+func TestOnUnfetched(t *testing.T) {
+	var mu sync.Mutex
+	var lost [][]string
+	e := newEnv(t, Options{OnUnfetched: func(ids []string) {
+		mu.Lock()
+		lost = append(lost, ids)
+		mu.Unlock()
+	}})
+	c := e.loggedIn()
+	e.syncAll(c)
+	fetched, _ := e.srv.Inject(Injection{Kind: "text", Chat: "周末徒步群", From: "小明", Text: "fetched"})
+	e.syncAll(c)
+	var want []string
+	for _, text := range []string{"a", "b"} {
+		id, err := e.srv.Inject(Injection{Kind: "text", Chat: "周末徒步群", From: "小明", Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, id)
+	}
+	if err := e.srv.Logout(1101); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lost) != 1 || !slices.Equal(lost[0], want) || slices.Contains(lost[0], fetched) {
+		t.Errorf("unfetched = %v, want [%v] (not %s)", lost, want, fetched)
+	}
+}

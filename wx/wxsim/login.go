@@ -210,7 +210,7 @@ func (s *Server) desktopMode(r *http.Request, l *qrLogin) bool {
 func (s *Server) startSession() *session {
 	sess := newSession(s.ids, s.world, s.now())
 	if s.active != nil {
-		s.active.finish(retInvalid)
+		s.endSession(s.active, retInvalid)
 	}
 	s.active = sess
 	s.everLogged = true
@@ -295,7 +295,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	sess, ret := s.authenticate(r, br)
 	if ret == 0 {
-		sess.finish(retInvalid)
+		s.endSession(sess, retInvalid)
 		s.log.Info("logged out from the web client")
 	}
 	s.mu.Unlock()
@@ -316,7 +316,7 @@ func (s *Server) Logout(retcode int) error {
 	if s.active == nil || s.active.ended != 0 {
 		return fmt.Errorf("logout: %w", ErrNotLoggedIn)
 	}
-	s.active.finish(retcode)
+	s.endSession(s.active, retcode)
 	s.log.WithField("retcode", retcode).Info("session ended")
 	return nil
 }

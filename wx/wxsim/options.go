@@ -62,6 +62,10 @@ type Options struct {
 	OnMessage func(msgID string)
 	// OnSent, when set, is called with every write as Sent will list it.
 	OnSent func(Sent)
+	// OnUnfetched, when set, is called when a session ends (a kick, a logout, a newer login)
+	// with the MsgIds delivered into it that no webwxsync handed out: lost for every client,
+	// as with the real service.
+	OnUnfetched func(msgIDs []string)
 }
 
 // Rate is Count events per Per.

@@ -28,6 +28,7 @@ type entry struct {
 	kind     entryKind
 	selector int
 	data     []byte
+	msgID    string // entryMsg: for OnUnfetched
 }
 
 // session is one login: QR or push login creates it, hot login resumes it, logout or a

@@ -21,6 +21,7 @@ func (s *Server) appendMsg(sess *session, msgID string, e entry) {
 	if sess.ended != 0 {
 		return // an ended session's log is closed: nobody will fetch it
 	}
+	e.msgID = msgID
 	sess.append(e, s.opts.MaxBacklog)
 	if s.opts.OnMessage != nil {
 		s.opts.OnMessage(msgID)
@@ -35,6 +36,26 @@ func (s *Server) deliverContact(sess *session, c *contact) {
 
 func (s *Server) deliverDelContact(sess *session, c *contact) {
 	sess.append(entry{kind: entryDel, selector: selContact, data: marshal(wireDelContact{UserName: sess.userName(c)})}, s.opts.MaxBacklog)
+}
+
+// endSession ends a session with retcode (1100, 1101, 1102), telling OnUnfetched which of its
+// messages no webwxsync handed out: no client can fetch them any more. Callers hold s.mu.
+func (s *Server) endSession(sess *session, retcode int) {
+	if sess.ended != 0 {
+		return
+	}
+	if s.opts.OnUnfetched != nil {
+		var ids []string
+		for i := max(sess.acked, sess.base); i < sess.end(); i++ {
+			if e := sess.at(i); e.kind == entryMsg {
+				ids = append(ids, e.msgID)
+			}
+		}
+		if len(ids) > 0 {
+			s.opts.OnUnfetched(ids)
+		}
+	}
+	sess.finish(retcode)
 }
 
 // handleSyncCheck is the long poll on webpush.<host>. It answers at once while events wait
