@@ -100,6 +100,7 @@ type SoakReport struct {
 	Kicks           int      `json:"kicks"`
 	Logins          []string `json:"logins"` // method of each login, in order
 	Delivered       int      `json:"delivered"`
+	Unfetched       int      `json:"unfetched"` // delivered into sessions that ended before anyone fetched them (left out)
 	InLog           int      `json:"in_log"`
 	Missing         int      `json:"missing"`
 	Extra           int      `json:"extra"`
@@ -209,7 +210,8 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	if sk := r.Soak; sk != nil {
 		fmt.Fprintf(w, "\nsoak           faults %s; %d kick(s); logins %s\n", sk.Faults, sk.Kicks, strings.Join(sk.Logins, ", "))
-		fmt.Fprintf(w, "  messages     %d delivered, %d in the log: %d missing, %d extra, %d duplicated\n", sk.Delivered, sk.InLog, sk.Missing, sk.Extra, sk.Duplicated)
+		fmt.Fprintf(w, "  messages     %d delivered (%d more went with sessions that ended unfetched), %d in the log: %d missing, %d extra, %d duplicated\n",
+			sk.Delivered, sk.Unfetched, sk.InLog, sk.Missing, sk.Extra, sk.Duplicated)
 		fmt.Fprintf(w, "  sends        %d sent, %d failed; %d at the simulator: %d lost, %d duplicated; probes %d fired, %d replies\n",
 			sk.SendsOK, sk.SendsFailed, sk.SentAtSim, sk.SendsLost, sk.SendsDuplicated, sk.ProbesFired, sk.ProbeReplies)
 		fmt.Fprintf(w, "  flat         goroutines %d at 1/3 → %d at the end; heap in use %.1f MB → %.1f MB\n",

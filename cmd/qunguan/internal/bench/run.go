@@ -42,6 +42,7 @@ type harness struct {
 	probeAt   map[int]time.Time // probe number → injected at
 	latencies []time.Duration
 	ids       []string // soak: every MsgId delivered
+	unfetched []string // soak: delivered into sessions that ended before a client fetched them
 }
 
 // Run runs the scenario opts describes and returns what it measured. It returns an error
@@ -260,6 +261,7 @@ func (h *harness) startSimulators(ctx context.Context) ([]string, error) {
 		}
 		so.OnMessage = h.onMessage
 		so.OnSent = h.onSent
+		so.OnUnfetched = h.onUnfetched
 		if o.Soak {
 			// The log of a long soak is trimmed; the client is never that far behind.
 			so.MaxBacklog = 50_000
@@ -345,6 +347,15 @@ func (h *harness) onMessage(id string) {
 	if h.opts.Soak {
 		h.mu.Lock()
 		h.ids = append(h.ids, id)
+		h.mu.Unlock()
+	}
+}
+
+// onUnfetched is the simulator's hook: it runs under the simulator's lock.
+func (h *harness) onUnfetched(ids []string) {
+	if h.opts.Soak {
+		h.mu.Lock()
+		h.unfetched = append(h.unfetched, ids...)
 		h.mu.Unlock()
 	}
 }
@@ -480,9 +491,7 @@ func (h *harness) load(ctx context.Context) error {
 	warmTimer.Stop()
 	warmMu.Lock()
 	defer warmMu.Unlock()
-	h.mu.Lock()
-	h.rep.setLatency(probesSent, append([]time.Duration(nil), h.latencies...))
-	h.mu.Unlock()
+	h.rep.Latency.Probes = probesSent // the answers are counted after the drain
 	if warm.at.IsZero() {
 		warm = mark{at: start}
 	}
@@ -519,6 +528,9 @@ func (h *harness) drain(ctx context.Context) {
 	start := time.Now()
 	t.CaughtUp = h.waitQuiet(ctx, 2*time.Minute)
 	t.Drain = time.Since(start).Seconds()
+	h.mu.Lock()
+	h.rep.setLatency(h.rep.Latency.Probes, append([]time.Duration(nil), h.latencies...))
+	h.mu.Unlock()
 }
 
 // waitQuiet waits until nothing is pending at the simulators or queued in the daemon, and the

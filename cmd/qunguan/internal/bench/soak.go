@@ -70,6 +70,10 @@ func (h *harness) checkSoak(ctx context.Context) {
 	for _, id := range h.ids {
 		delivered[id]++
 	}
+	for _, id := range h.unfetched {
+		delete(delivered, id) // gone with its session: no client could fetch it
+	}
+	sk.Unfetched = len(h.unfetched)
 	h.mu.Unlock()
 	sk.Delivered = len(delivered)
 	inLog := make(map[string]int, len(delivered))
