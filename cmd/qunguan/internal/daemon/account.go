@@ -70,7 +70,7 @@ func newAccount(d *Daemon, ac config.Account) (*account, error) {
 
 	eopts := engine.Options{
 		Account: ac.Name, Dir: cfg.ScriptsDir, Sender: &sender{a: a},
-		History: &history{store: a.store, account: ac.Name}, KV: &kv{store: a.store, account: ac.Name},
+		History: &history{store: a.store, account: ac.Name}, KV: newKV(a.store, ac.Name),
 		Contacts: &contacts{store: a.store, account: ac.Name}, Clock: d.opts.Clock,
 		Location: cfg.TimeZone.Location(), Config: cfg.Scripts, Logger: log,
 		ConfigDefaults: map[string]any{"alert_to": orDefault(cfg.AlertTo, "filehelper")},

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"qunguan/db"
 	"qunguan/engine"
@@ -20,7 +19,6 @@ import (
 var (
 	_ engine.Sender   = (*sender)(nil)
 	_ engine.History  = (*history)(nil)
-	_ engine.KV       = (*kv)(nil)
 	_ engine.Contacts = (*contacts)(nil)
 )
 
@@ -200,28 +198,6 @@ func (h *history) Search(ctx context.Context, q string, opts engine.SearchOption
 
 func (h *history) Query(ctx context.Context, sql string, args ...any) ([]map[string]any, error) {
 	return h.store.ReadOnlyQuery(ctx, sql, args...)
-}
-
-// kv is bot.store, per account and script.
-type kv struct {
-	store   *db.DB
-	account string
-}
-
-func (k *kv) Get(ctx context.Context, script, key string) (string, bool, error) {
-	return k.store.KVGet(ctx, k.account, script, key)
-}
-
-func (k *kv) Set(ctx context.Context, script, key, value string, ttl time.Duration) error {
-	return k.store.KVSet(ctx, k.account, script, key, value, ttl)
-}
-
-func (k *kv) Incr(ctx context.Context, script, key string, delta int64, ttl time.Duration) (int64, error) {
-	return k.store.KVIncr(ctx, k.account, script, key, delta, ttl)
-}
-
-func (k *kv) Delete(ctx context.Context, script, key string) error {
-	return k.store.KVDel(ctx, k.account, script, key)
 }
 
 // contacts is bot.contacts, bot.find and bot.members.
