@@ -24,6 +24,7 @@ type account struct {
 	client *wx.Client
 	outbox *outbox.Outbox
 	engine *engine.Engine
+	writes *writeBehind // bot.store writes and dispatch marks
 	log    *logrus.Entry
 	online atomic.Bool
 
@@ -45,6 +46,7 @@ func newAccount(d *Daemon, ac config.Account) (*account, error) {
 	log := d.opts.Logger.WithField("account", ac.Name)
 	a := &account{d: d, name: ac.Name, store: d.opts.Store, log: log.WithField("module", "daemon"),
 		committed: make(chan []db.Pending, dispatchAhead)}
+	a.writes = newWriteBehind(a.store, ac.Name, a.log)
 
 	copts := wx.Options{
 		Account: ac.Name, Mode: string(ac.Mode), Extspam: ac.Extspam, Endpoint: ac.Endpoint,
@@ -70,7 +72,7 @@ func newAccount(d *Daemon, ac config.Account) (*account, error) {
 
 	eopts := engine.Options{
 		Account: ac.Name, Dir: cfg.ScriptsDir, Sender: &sender{a: a},
-		History: &history{store: a.store, account: ac.Name}, KV: newKV(a.store, ac.Name),
+		History: &history{store: a.store, account: ac.Name}, KV: newKV(a.store, ac.Name, a.writes),
 		Contacts: &contacts{store: a.store, account: ac.Name}, Clock: d.opts.Clock,
 		Location: cfg.TimeZone.Location(), Config: cfg.Scripts, Logger: log,
 		ConfigDefaults: map[string]any{"alert_to": orDefault(cfg.AlertTo, "filehelper")},
@@ -100,13 +102,18 @@ func (a *account) run(ctx context.Context) error {
 		}
 	}()
 	go func() { _ = a.outbox.Run(ctx) }()
-	dispatched := make(chan struct{})
+	dispatched, written := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(dispatched)
 		a.dispatchLoop(ctx)
 	}()
-	// The dispatcher ends with ctx; what it had not dispatched is replayed at the next start.
-	defer func() { cancel(); <-dispatched }()
+	go func() {
+		defer close(written)
+		a.writes.run(ctx)
+	}()
+	// The dispatcher ends with ctx (what it had not dispatched is replayed at the next start);
+	// the write-behind then writes what is queued, so a clean stop loses nothing.
+	defer func() { cancel(); <-dispatched; <-written }()
 
 	replayed := false
 	failures := 0
@@ -237,10 +244,8 @@ func (a *account) dispatchLoop(ctx context.Context) {
 			}
 			return
 		}
-		// The batch is logged: a failure to mark it only means a replay after a crash.
-		if err := a.store.MarkDispatched(ctx, a.name, pending[len(pending)-1].Seq); err != nil && ctx.Err() == nil {
-			a.log.WithError(err).Warn("could not mark events dispatched")
-		}
+		// Marked once the bot.store writes its rules made are written: queued after them.
+		_ = a.writes.mark(pending[len(pending)-1].Seq)
 		a.undispatched.Add(-1)
 	}
 }

@@ -131,12 +131,13 @@ func (d *Daemon) Run(ctx context.Context, drain time.Duration) error {
 }
 
 // Outstanding is how much work is queued inside the daemon: committed batches the rules have
-// not finished, and jobs in the outboxes (waiting for pacing or a retry). Harnesses wait for
-// it to be 0 before they compare what was sent with what was received.
+// not finished, bot.store writes and dispatch marks not yet written, and jobs in the outboxes
+// (waiting for pacing or a retry). Harnesses wait for it to be 0 before they compare what was
+// sent with what was received.
 func (d *Daemon) Outstanding() int {
 	n := 0
 	for _, a := range d.accounts {
-		n += int(a.undispatched.Load()) + a.outbox.Len()
+		n += int(a.undispatched.Load()) + a.writes.pending() + a.outbox.Len()
 	}
 	return n
 }
