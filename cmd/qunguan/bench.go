@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"time"
 
@@ -21,10 +22,10 @@ type benchFlags struct {
 	rate, probes                                         float64
 	duration, warmup, longPoll                           time.Duration
 	mix, scripts, dbPath, faults                         string
-	page, kicks                                          int
+	page, kicks, backlog                                 int
 	seed                                                 int64
 	jsonOut, soak, noRestart, simProcess, inProcess      bool
-	cpuProfile, memProfile                               string
+	cpuProfile, memProfile, trace                        string
 	serveSims                                            bool
 }
 
@@ -46,6 +47,7 @@ groups of --members members; the simulators run in a child process so the figure
 bot's). --soak injects faults and 1101 kicks and checks that every message is logged
 exactly once and every reply sent exactly once, and that goroutines and memory stay flat.`,
 		Example: `  qunguan bench --rate 8000 --page 1000 --duration 30s
+  qunguan bench --backlog 100000 --page 1000
   qunguan bench --rate 200 --duration 60s --json
   qunguan bench --accounts 10 --friends 2000 --groups-per-account 200 --members 300 --rate 100
   qunguan bench --soak --duration 10m --rate 100`,
@@ -67,6 +69,7 @@ exactly once and every reply sent exactly once, and that goroutines and memory s
 	fl.DurationVar(&f.duration, "duration", 30*time.Second, "how long traffic is generated")
 	fl.DurationVar(&f.warmup, "warmup", 0, "start of the traffic left out of the sustained rate (default a tenth of --duration, at most 5s)")
 	fl.StringVar(&f.mix, "mix", bench.FormatMix(bench.DefaultMix), "kinds of generated messages and their weights")
+	fl.IntVar(&f.backlog, "backlog", 0, "instead of timed traffic: queue this many messages with the daemon stopped, then time a fresh daemon draining them")
 	fl.IntVar(&f.page, "page", 0, "events per webwxsync answer at the simulator (default 50, as the real service)")
 	fl.DurationVar(&f.longPoll, "long-poll", 25*time.Second, "how long the simulator holds an idle synccheck")
 	fl.Float64Var(&f.probes, "probes", 20, "latency probes per second (0: none)")
@@ -80,6 +83,7 @@ exactly once and every reply sent exactly once, and that goroutines and memory s
 	fl.BoolVar(&f.noRestart, "no-restart", false, "skip the restart measurement")
 	fl.BoolVar(&f.inProcess, "sims-in-process", false, "with --accounts > 1: run the simulators in this process too")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	fl.StringVar(&f.trace, "trace", "", "write an execution trace of the run to this file (go tool trace)")
 	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile (in use and allocated) at the end of the run to this file")
 	fl.BoolVar(&f.serveSims, "serve-sims", false, "internal: serve the simulators for a parent bench")
 	_ = fl.MarkHidden("serve-sims")
@@ -99,7 +103,7 @@ func (f benchFlags) options() (bench.Options, error) {
 		Groups: groups, Members: f.members, Friends: f.friends, Accounts: f.accounts, Rate: f.rate,
 		Duration: f.duration, Warmup: f.warmup, Mix: mix, PageSize: f.page, LongPoll: f.longPoll,
 		ProbeRate: f.probes, ScriptsDir: f.scripts, DBPath: f.dbPath, NoRestart: f.noRestart,
-		Seed: f.seed, Soak: f.soak, Kicks: f.kicks,
+		Seed: f.seed, Soak: f.soak, Kicks: f.kicks, Backlog: f.backlog,
 	}
 	if f.probes == 0 {
 		o.ProbeRate = -1
@@ -145,6 +149,17 @@ func runBench(ctx context.Context, cmd *cobra.Command, f benchFlags) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if f.trace != "" {
+		tf, err := os.Create(f.trace)
+		if err != nil {
+			return err
+		}
+		defer tf.Close()
+		if err := trace.Start(tf); err != nil {
+			return err
+		}
+		defer trace.Stop()
 	}
 	rep, runErr := bench.Run(ctx, o)
 	if f.memProfile != "" {

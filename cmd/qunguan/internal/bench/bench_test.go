@@ -164,3 +164,20 @@ func TestSoak(t *testing.T) {
 		t.Errorf("too little happened to check: %+v", sk)
 	}
 }
+
+// TestBacklogDrain: messages queued while the daemon was stopped are all synced, logged and
+// handled by a fresh daemon, and the rate is measured over them.
+func TestBacklogDrain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the daemon for several seconds")
+	}
+	rep, err := Run(context.Background(), Options{
+		Groups: 5, Members: 10, Backlog: 2000, PageSize: 500, ScriptsDir: t.TempDir(), NoRestart: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th := rep.Throughput; th.Logged < 2000 || th.Sustained <= 0 || !th.CaughtUp || th.Window <= 0 {
+		t.Errorf("throughput %+v", th)
+	}
+}

@@ -48,6 +48,10 @@ type Options struct {
 	// DBPath is the database to write; "" is a file in the temporary directory, removed at
 	// the end. An existing file is replaced.
 	DBPath string
+	// Backlog, when > 0, replaces the timed traffic: that many messages are queued at the
+	// simulator while the daemon is stopped, then a new daemon drains them with nothing else
+	// running — the daemon's own rate, without the generator sharing the CPU.
+	Backlog int
 	// NoRestart skips the restart measurement.
 	NoRestart bool
 	// Seed for the simulators. Default 1.
@@ -130,9 +134,12 @@ func (o Options) withDefaults() (Options, error) {
 		if o.Kicks == 0 {
 			o.Kicks = max(1, int(o.Duration/(3*time.Minute)))
 		}
-		if o.Accounts > 1 || len(o.SimProcess) > 0 {
-			return o, fmt.Errorf("bench: the soak runs one account with the simulator in process")
+		if o.Accounts > 1 || len(o.SimProcess) > 0 || o.Backlog > 0 {
+			return o, fmt.Errorf("bench: the soak runs one account with the simulator in process, under traffic")
 		}
+	}
+	if o.Backlog > 0 && (o.Accounts > 1 || len(o.SimProcess) > 0) {
+		return o, fmt.Errorf("bench: --backlog runs one account with the simulator in process")
 	}
 	if o.Logger == nil {
 		o.Logger = logrus.New()

@@ -78,7 +78,7 @@ func (h *harness) run(ctx context.Context) (*Report, error) {
 	if r.Scenario.PageSize == 0 {
 		r.Scenario.PageSize = 50 // the simulator's default
 	}
-	r.Scenario.SimProcess, r.Scenario.Soak = len(o.SimProcess) > 0, o.Soak
+	r.Scenario.SimProcess, r.Scenario.Soak, r.Scenario.Backlog = len(o.SimProcess) > 0, o.Soak, o.Backlog
 
 	mem := startMemSampler(100 * time.Millisecond)
 	memDone := false
@@ -169,17 +169,25 @@ func (h *harness) run(ctx context.Context) (*Report, error) {
 	}
 	h.progress("logged in after %.1f s; generating %.0f msgs/s for %v", r.Login.Seconds, o.Rate, o.Duration)
 
-	if err := h.load(ctx); err != nil {
-		return nil, err
+	if o.Backlog > 0 {
+		stopDaemon()
+		<-runErr
+		daemonRunning = false
+		if err := h.backlog(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := h.load(ctx); err != nil {
+			return nil, err
+		}
+		h.drain(ctx)
+		if o.Soak {
+			h.checkSoak(ctx)
+		}
+		stopDaemon()
+		<-runErr
+		daemonRunning = false
 	}
-	h.drain(ctx)
-	if o.Soak {
-		h.checkSoak(ctx)
-	}
-
-	stopDaemon()
-	<-runErr
-	daemonRunning = false
 	if !o.NoRestart && o.Accounts == 1 && h.sims != nil {
 		h.progress("restarting the daemon against the same database and simulator")
 		rs, err := h.restart(ctx)
@@ -548,6 +556,70 @@ func (h *harness) waitQuiet(ctx context.Context, limit time.Duration) bool {
 		}
 	}
 	return false
+}
+
+// backlog measures the daemon alone: with the daemon stopped, the simulator queues Backlog
+// messages in the live session; a new daemon (hot login) then syncs, logs and dispatches
+// them with no traffic being generated beside it. The rate is the backlog over the time from
+// its first message logged to its last one handled by the rules.
+func (h *harness) backlog(ctx context.Context) error {
+	o := h.opts
+	spec := o.simSpec()
+	spec.Rate = 20_000
+	before := h.delivered.Load()
+	h.progress("queueing %d messages at the simulator with the daemon stopped", o.Backlog)
+	lctx, stop := context.WithCancel(ctx)
+	loaded := make(chan struct{})
+	go func() { defer close(loaded); _ = h.sims.runLoad(lctx, spec) }()
+	for h.delivered.Load()-before < int64(o.Backlog) && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop()
+	<-loaded
+	queued := h.delivered.Load() - before
+	t := &h.rep.Throughput
+	t.Backlog = h.pending()
+
+	h.progress("starting the daemon on a backlog of %d messages", queued)
+	dctx, stopDaemon := context.WithCancel(ctx)
+	defer stopDaemon()
+	received := h.feed.received.Load()
+	started := time.Now()
+	d, err := h.newDaemon()
+	if err != nil {
+		return err
+	}
+	h.daemon = d
+	runErr := make(chan error, 1)
+	go func() { runErr <- d.Run(dctx, time.Second) }()
+	defer func() { stopDaemon(); <-runErr }()
+	var first time.Time
+	deadline := started.Add(10 * time.Minute)
+	for {
+		n := h.feed.received.Load() - received
+		if first.IsZero() && n > 0 {
+			first = time.Now()
+		}
+		if n >= queued && d.Outstanding() == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("bench: %d of %d backlog messages handled after 10 minutes", n, queued)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-runErr:
+			return fmt.Errorf("bench: the daemon stopped: %v", err)
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	t.Window = time.Since(first).Seconds()
+	t.Sustained = float64(queued) / t.Window
+	t.Drain = time.Since(started).Seconds()
+	t.CaughtUp = true
+	t.Logged = h.feed.received.Load()
+	return nil
 }
 
 // restart starts a second daemon against the same database and simulator and measures how
