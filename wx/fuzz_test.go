@@ -180,6 +180,40 @@ func FuzzPayloadXML(f *testing.F) {
 	})
 }
 
+// FuzzRawMessage: the one-pass entry decoder agrees with encoding/json on every entry it
+// decodes, and leaves the others to it.
+func FuzzRawMessage(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "messages", "*.json"))
+	for _, file := range files {
+		if data, err := os.ReadFile(file); err == nil {
+			f.Add(data)
+		}
+	}
+	for _, s := range []string{
+		`{"MsgId":"1","Content":"a\"b\u00e9\ud83d\ude00\n","NewMsgId":12345678901234567890,"FileSize":null}`,
+		`{"msgid":"1"}`, `{"MsgType":1.5}`, `{"MsgType":"1"}`, `{"Content":"\ud83d"}`, `{"RecommendInfo":null,"AppInfo":{"Type":3,"x":[1,{"y":null}]}}`,
+		`{"NewMsgId":"77","NewMsgId":null,"Status":null}`, `{"未知":1}`, `null`, `[]`, `{"CreateTime":99999999999999999999}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return // entries come from a validated answer
+		}
+		var fast RawMessage
+		if !decodeRawMessage(b, &fast) {
+			return
+		}
+		var slow RawMessage
+		if err := json.Unmarshal(b, &slow); err != nil {
+			t.Fatalf("decoded %s, encoding/json refuses it: %v", b, err)
+		}
+		if fast != slow {
+			t.Fatalf("%s:\n fast %+v\n slow %+v", b, fast, slow)
+		}
+	})
+}
+
 func FuzzSyncResponse(f *testing.F) {
 	f.Add([]byte(syncAnswer))
 	f.Add([]byte(`{"BaseResponse":{"Ret":1101,"ErrMsg":""}}`))

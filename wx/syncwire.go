@@ -140,7 +140,10 @@ type fastEntry struct {
 
 func (e *fastEntry) UnmarshalJSON(b []byte) error {
 	e.json = append(json.RawMessage(nil), b...)
-	e.err = json.Unmarshal(b, &e.raw)
+	if !decodeRawMessage(b, &e.raw) {
+		e.raw = RawMessage{}
+		e.err = json.Unmarshal(b, &e.raw)
+	}
 	return nil
 }
 
