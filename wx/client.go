@@ -55,6 +55,13 @@ type Options struct {
 	// DedupWindow is how many recent MsgIds are remembered to drop duplicated deliveries.
 	// Default 20000.
 	DedupWindow int
+
+	// ContactGate, when set, is called after the server accepted a login and before the
+	// contact book is loaded; the loading waits until it returns, and calls release once the
+	// book is loaded (or the login failed). An error fails the login. A large book takes tens
+	// of megabytes while it is decoded: a process with many accounts uses the gate to load
+	// one book at a time.
+	ContactGate func(ctx context.Context) (release func(), err error)
 }
 
 func (o *Options) fill() {
@@ -212,7 +219,7 @@ func (c *Client) do(ctx context.Context, op, method, rawURL string, body io.Read
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	data, err := readBody(resp)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading answer: %w", op, err)
 	}
@@ -220,6 +227,27 @@ func (c *Client) do(ctx context.Context, op, method, rawURL string, body io.Read
 		return nil, &HTTPError{Op: op, Status: resp.StatusCode}
 	}
 	return data, nil
+}
+
+// maxAnswer bounds what one answer may be (the largest are contact lists).
+const maxAnswer = 64 << 20
+
+// readBody reads an answer into a buffer of its announced length when there is one: a
+// contact list of tens of megabytes read by io.ReadAll is copied through every doubling
+// of the buffer on its way.
+func readBody(resp *http.Response) ([]byte, error) {
+	body := io.LimitReader(resp.Body, maxAnswer)
+	n := resp.ContentLength
+	if n <= 0 || n > maxAnswer {
+		return io.ReadAll(body)
+	}
+	data := make([]byte, n, n+1)
+	if _, err := io.ReadFull(body, data); err != nil {
+		return nil, err
+	}
+	// More than announced: keep reading rather than cut the answer.
+	rest, err := io.ReadAll(body)
+	return append(data, rest...), err
 }
 
 // HTTPError is a non-2xx answer. 5xx answers are retried by the sync loop.

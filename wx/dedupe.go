@@ -7,15 +7,17 @@ import (
 )
 
 // idWindow remembers the last n ids: enough to drop duplicated deliveries (a page delivered
-// twice, a redelivery after a reset) without growing for ever. Used by the sync goroutine only.
+// twice, a redelivery after a reset) without growing for ever. It grows as ids come, so a
+// quiet account does not hold room for n. Used by the sync goroutine only.
 type idWindow struct {
 	ring []string
+	max  int
 	next int
 	set  map[string]struct{}
 }
 
 func newIDWindow(n int) *idWindow {
-	return &idWindow{ring: make([]string, n), set: make(map[string]struct{}, n)}
+	return &idWindow{max: max(n, 1), set: make(map[string]struct{})}
 }
 
 func (w *idWindow) has(id string) bool { _, ok := w.set[id]; return ok }
@@ -24,11 +26,13 @@ func (w *idWindow) add(id string) {
 	if id == "" || w.has(id) {
 		return
 	}
-	if old := w.ring[w.next]; old != "" {
-		delete(w.set, old)
-	}
-	w.ring[w.next] = id
 	w.set[id] = struct{}{}
+	if len(w.ring) < w.max {
+		w.ring = append(w.ring, id)
+		return
+	}
+	delete(w.set, w.ring[w.next])
+	w.ring[w.next] = id
 	w.next = (w.next + 1) % len(w.ring)
 }
 

@@ -320,6 +320,13 @@ func (c *Client) afterLogin(ctx context.Context, method LoginMethod, saved *Sess
 	if err := c.statusNotify(ctx, 3, self.UserName); err != nil {
 		c.log.WithError(err).Warn("status notify failed; carrying on")
 	}
+	if c.opts.ContactGate != nil {
+		release, err := c.opts.ContactGate(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("login: waiting to load the contact book: %w", err)
+		}
+		defer release()
+	}
 	raws, err := c.fetchContacts(ctx)
 	if err != nil {
 		return nil, err
