@@ -80,6 +80,10 @@ type Options struct {
 	// HTTPMaxBody caps a bot.http response body, in bytes. Default 1 MiB.
 	HTTPMaxBody int64
 
+	// Protos, when set, shares compiled scripts with the other engines given the same cache
+	// (a daemon's accounts). Default: each engine compiles its own.
+	Protos *ProtoCache
+
 	// Watch reloads scripts when files in Dir change (fsnotify), after WatchDebounce of quiet.
 	Watch         bool
 	WatchDebounce time.Duration // default 300 ms

@@ -126,14 +126,15 @@ func (e *Engine) loadScript(path string) (*script, error) {
 	if err != nil {
 		return nil, &LoadError{Path: path, Msg: err.Error()}
 	}
-	proto, err := compile(path, src)
+	hash := sha256.Sum256(src)
+	proto, err := e.opts.Protos.compile(path, src, hash)
 	if err != nil {
 		return nil, err
 	}
 	s := &script{
 		name:     scriptName(path),
 		path:     path,
-		hash:     sha256.Sum256(src),
+		hash:     hash,
 		sleepers: make(map[*activation]bool),
 		reCache:  make(map[string]*regexp.Regexp),
 	}
