@@ -50,7 +50,7 @@ func newAccount(d *Daemon, ac config.Account) (*account, error) {
 
 	copts := wx.Options{
 		Account: ac.Name, Mode: string(ac.Mode), Extspam: ac.Extspam, Endpoint: ac.Endpoint,
-		HTTPClient: d.opts.HTTPClient, Store: d.opts.Store, Logger: log,
+		HTTPClient: d.opts.HTTPClient, Store: d.opts.Store, Logger: log, ContactGate: d.waitLoadSlot,
 	}
 	if d.opts.QR != nil {
 		copts.QR = d.opts.QR(ac.Name)
@@ -77,6 +77,7 @@ func newAccount(d *Daemon, ac config.Account) (*account, error) {
 		Location: cfg.TimeZone.Location(), Config: cfg.Scripts, Logger: log,
 		ConfigDefaults: map[string]any{"alert_to": orDefault(cfg.AlertTo, "filehelper")},
 		HandlerTimeout: cfg.Engine.HandlerTimeout.Std(), MaxFailures: cfg.Engine.MaxFailures, Watch: true,
+		Protos: &d.protos,
 	}
 	if feed := d.opts.Feed; feed != nil {
 		eopts.OnRuleFired = func(r engine.RuleInfo, ev wx.Event) { feed.RuleFired(ac.Name, r, ev) }
@@ -183,11 +184,16 @@ func (a *account) afterLogin(ctx context.Context, login *wx.LoginEvent, replay b
 		}
 		pending = r.Events
 	}
+	release, err := a.d.waitLoadSlot(ctx)
+	if err != nil {
+		return err
+	}
 	book := a.client.Book()
 	contacts := append([]*wx.Contact{book.Self()}, book.Contacts()...)
 	committed, err := a.store.Commit(ctx, &wx.Batch{
 		Account: a.name, Uin: login.Uin, Events: []wx.Event{login}, Contacts: contacts, Session: a.client.Session(),
 	})
+	release()
 	if err != nil {
 		return fmt.Errorf("logging the login: %w", err)
 	}

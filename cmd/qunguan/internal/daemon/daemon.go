@@ -59,6 +59,25 @@ type Daemon struct {
 	opts     Options
 	log      *logrus.Entry
 	accounts []*account
+	// loadSlot lets one account at a time load its contact book after a login, and one at a
+	// time log it: each book is tens of megabytes while it is decoded or mapped to stable
+	// ids, and ten accounts starting together would need them all at once (on two cores it
+	// is no slower).
+	loadSlot chan struct{}
+	// protos: the accounts' engines compile each script once, between them.
+	protos engine.ProtoCache
+}
+
+// waitLoadSlot waits for the contact-book slot (the clients' ContactGate, and the logging of
+// a book); release gives it back.
+func (d *Daemon) waitLoadSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case d.loadSlot <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-d.loadSlot }) }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // New builds the accounts; nothing runs until Run.
@@ -81,7 +100,7 @@ func New(opts Options) (*Daemon, error) {
 	if len(opts.Config.Accounts) == 0 {
 		return nil, fmt.Errorf("daemon: no [[account]] in %s: add one (see qunguan.example.toml)", orDefault(opts.Config.Path, "the config"))
 	}
-	d := &Daemon{opts: opts, log: opts.Logger.WithField("module", "daemon")}
+	d := &Daemon{opts: opts, log: opts.Logger.WithField("module", "daemon"), loadSlot: make(chan struct{}, 1)}
 	for _, ac := range opts.Config.Accounts {
 		a, err := newAccount(d, ac)
 		if err != nil {
