@@ -25,7 +25,7 @@ type benchFlags struct {
 	page, kicks, backlog                                 int
 	seed                                                 int64
 	jsonOut, soak, noRestart, simProcess, inProcess      bool
-	cpuProfile, memProfile, trace                        string
+	cpuProfile, memProfile, peakProfile, trace           string
 	serveSims                                            bool
 }
 
@@ -83,6 +83,7 @@ exactly once and every reply sent exactly once, and that goroutines and memory s
 	fl.BoolVar(&f.noRestart, "no-restart", false, "skip the restart measurement")
 	fl.BoolVar(&f.inProcess, "sims-in-process", false, "with --accounts > 1: run the simulators in this process too")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	fl.StringVar(&f.peakProfile, "peakprofile", "", "write a heap profile each time the heap in use grows by a tenth: at the end, near its peak")
 	fl.StringVar(&f.trace, "trace", "", "write an execution trace of the run to this file (go tool trace)")
 	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile (in use and allocated) at the end of the run to this file")
 	fl.BoolVar(&f.serveSims, "serve-sims", false, "internal: serve the simulators for a parent bench")
@@ -103,7 +104,7 @@ func (f benchFlags) options() (bench.Options, error) {
 		Groups: groups, Members: f.members, Friends: f.friends, Accounts: f.accounts, Rate: f.rate,
 		Duration: f.duration, Warmup: f.warmup, Mix: mix, PageSize: f.page, LongPoll: f.longPoll,
 		ProbeRate: f.probes, ScriptsDir: f.scripts, DBPath: f.dbPath, NoRestart: f.noRestart,
-		Seed: f.seed, Soak: f.soak, Kicks: f.kicks, Backlog: f.backlog,
+		Seed: f.seed, Soak: f.soak, Kicks: f.kicks, Backlog: f.backlog, PeakProfile: f.peakProfile,
 	}
 	if f.probes == 0 {
 		o.ProbeRate = -1

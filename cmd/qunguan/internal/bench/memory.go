@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,14 +17,18 @@ import (
 type memSampler struct {
 	stop chan struct{}
 	done chan struct{}
+	// profile, when set, receives a heap profile each time the peak grows by a tenth: the
+	// last one written is the heap near its peak.
+	profile  string
+	profiled uint64
 
 	mu       sync.Mutex
 	peakHeap uint64
 	peakSys  uint64
 }
 
-func startMemSampler(every time.Duration) *memSampler {
-	m := &memSampler{stop: make(chan struct{}), done: make(chan struct{})}
+func startMemSampler(every time.Duration, profile string) *memSampler {
+	m := &memSampler{stop: make(chan struct{}), done: make(chan struct{}), profile: profile}
 	go func() {
 		defer close(m.done)
 		t := time.NewTicker(every)
@@ -47,7 +52,17 @@ func (m *memSampler) sample() {
 	m.mu.Lock()
 	m.peakHeap = max(m.peakHeap, ms.HeapInuse)
 	m.peakSys = max(m.peakSys, ms.Sys)
+	write := m.profile != "" && ms.HeapInuse > m.profiled+m.profiled/10
+	if write {
+		m.profiled = ms.HeapInuse
+	}
 	m.mu.Unlock()
+	if write {
+		if f, err := os.Create(m.profile); err == nil {
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 }
 
 // finish stops sampling and returns the peaks.

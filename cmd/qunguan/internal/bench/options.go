@@ -71,6 +71,10 @@ type Options struct {
 	// the memory figures are the daemon's alone. Only without Soak and probes.
 	SimProcess []string
 
+	// PeakProfile, when set, is a file that receives a heap profile whenever the heap in use
+	// grew by a tenth: at the end, the heap near its peak.
+	PeakProfile string
+
 	// Logger receives the daemon's and the simulator's logs. Default: discarded.
 	Logger *logrus.Logger
 	// Progress, when set, receives one line per phase (for a person watching).

@@ -80,7 +80,7 @@ func (h *harness) run(ctx context.Context) (*Report, error) {
 	}
 	r.Scenario.SimProcess, r.Scenario.Soak, r.Scenario.Backlog = len(o.SimProcess) > 0, o.Soak, o.Backlog
 
-	mem := startMemSampler(100 * time.Millisecond)
+	mem := startMemSampler(100*time.Millisecond, o.PeakProfile)
 	memDone := false
 	defer func() {
 		if !memDone {
