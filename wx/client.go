@@ -161,12 +161,9 @@ func New(opts Options) (*Client, error) {
 // Book returns the contact book. It is safe to read from any goroutine.
 func (c *Client) Book() *Book { return c.book }
 
-// Session returns a copy of the current session, or nil before login.
-func (c *Client) Session() *Session {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.sess.Clone()
-}
+// Session returns a copy of the current session with the cookie jar's cookies — what a
+// SessionStore needs for a hot login — or nil before login.
+func (c *Client) Session() *Session { return c.sessionSnapshot() }
 
 // creds returns what a request needs, under the lock.
 func (c *Client) creds() (BaseRequest, string, hosts, error) {

@@ -464,3 +464,32 @@ func TestIsTransient(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionCarriesTheCookies: the session a caller saves right after a login (the daemon
+// logs the login with client.Session() before any sync) resumes with a hot login that can
+// sync: the cookies synccheck needs are in it.
+func TestSessionCarriesTheCookies(t *testing.T) {
+	s := startSim(t, wxsim.Options{})
+	store := &memStore{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first := s.newClient(store)
+	login(t, ctx, first)
+	if err := store.SaveSession(ctx, "main", first.Session()); err != nil {
+		t.Fatal(err)
+	}
+	second := s.newClient(store)
+	if ev := login(t, ctx, second); ev.Method != wx.LoginHot {
+		t.Fatalf("%s login, want hot", ev.Method)
+	}
+	col := &collector{}
+	run(t, ctx, second, col)
+	group, member := firstGroup(t)
+	s.inject(map[string]any{"kind": "text", "chat": group, "from": member, "text": "after the restart"})
+	select {
+	case err := <-col.done:
+		t.Fatalf("sync ended after a hot login: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	waitFor(t, "the message after a hot login", func() bool { return len(col.texts()) == 1 })
+}
