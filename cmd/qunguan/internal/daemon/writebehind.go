@@ -15,7 +15,10 @@ import (
 var errStopped = errors.New("daemon: the account is stopping")
 
 // maxWriteBehind bounds the queued writes: past it, scripts wait for the store (backpressure).
-const maxWriteBehind = 10_000
+// A wait counts against the handler's deadline, so the bound is for runaway growth only:
+// at 10,000, a backlog of join-heavy pages (each commit holding the writer for long) made
+// steward's writes wait past 2 s, and the engine stopped the handler as if it looped.
+const maxWriteBehind = 100_000
 
 // writeBehind applies an account's small writes — bot.store changes and the dispatch marks —
 // in order, on its own goroutine. The store has one writer: when the rules wrote bot.store
