@@ -11,6 +11,9 @@
 //   - database bytes per million messages;
 //   - how long a restart takes to sync again with a hot login.
 //
+// With Backlog it measures the daemon alone: messages are queued at the simulator while the
+// daemon is stopped, and a fresh daemon drains them with nothing generated beside it.
+//
 // With Accounts > 1 it is the memory test: many accounts, each with a large contact book, the
 // simulators preferably in a child process (SimProcess) so the figures are the daemon's alone.
 //
