@@ -103,3 +103,25 @@ func TestOnUnfetched(t *testing.T) {
 		t.Errorf("unfetched = %v, want [%v] (not %s)", lost, want, fetched)
 	}
 }
+
+// TestEndedSessionFreesItsLog: a session that ended (here by a kick) keeps no log — every
+// call of it is answered with its retcode — while State still counts what it delivered.
+func TestEndedSessionFreesItsLog(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.loggedIn()
+	for range 5 {
+		e.inject(`{"kind":"text","chat":"周末徒步群","from":"小明","text":"x"}`)
+	}
+	e.srv.mu.Lock()
+	sess := e.srv.active
+	before := sess.end()
+	e.srv.mu.Unlock()
+	if err := e.srv.Logout(1101); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.mu.Lock()
+	defer e.srv.mu.Unlock()
+	if len(sess.entries) != 0 || sess.end() != before {
+		t.Errorf("ended session holds %d entries, end %d (was %d)", len(sess.entries), sess.end(), before)
+	}
+}

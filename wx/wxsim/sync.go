@@ -56,6 +56,10 @@ func (s *Server) endSession(sess *session, retcode int) {
 		}
 	}
 	sess.finish(retcode)
+	// Every call of an ended session is answered with its retcode: its log is never read
+	// again. Keep the cursor where it was (State still counts it), free the entries.
+	sess.base += len(sess.entries)
+	sess.entries, sess.redeliver = nil, nil
 }
 
 // handleSyncCheck is the long poll on webpush.<host>. It answers at once while events wait
