@@ -136,7 +136,6 @@ func (h *harness) run(ctx context.Context) (*Report, error) {
 		},
 	}
 	defer h.http.CloseIdleConnections()
-	runtime.GC()
 	base, _ := heapAfterGC()
 	r.Memory.Baseline = mb(base)
 
@@ -331,8 +330,8 @@ func (h *harness) waitLogins(ctx context.Context, n int, since time.Time, runErr
 	}
 }
 
-// scriptInfo counts the scripts and rules the engine will load (by reading the files'
-// registrations would need the engine; the daemon does not expose it): scripts only.
+// scriptInfo counts the scripts the engine will load and their rule registrations, by
+// reading the files (the daemon does not expose its engines).
 func (h *harness) scriptInfo(dir string) ([2]int, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
